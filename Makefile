@@ -1,0 +1,44 @@
+# Everything runs from a project-local virtual environment, created on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 2024
+INSTALLED := $(VENV)/.installed
+
+# llama.cpp is compiled once from source; GGML_NATIVE=OFF keeps the wheel portable.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+
+.PHONY: install dev test unit integration lint format clean
+
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[local,dev]"
+	touch $(INSTALLED)
+
+install: $(INSTALLED) ## Create .venv and install the project with the embedded model
+
+dev: install ## Serve the chatbot (embedded model unless OPENAI_* is set)
+	$(BIN)/langgraph dev --host $(HOST) --port $(PORT) --no-browser
+
+test: install ## Run the whole test suite (unit + integration)
+	$(BIN)/pytest
+
+unit: install ## Run the unit tests only (seconds, no server)
+	$(BIN)/pytest tests/unit_tests
+
+integration: install ## Run the integration tests only (real server + embedded model)
+	$(BIN)/pytest tests/integration_tests
+
+lint: install ## Ruff, formatting and mypy --strict
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+clean:
+	rm -rf $(VENV) .langgraph_api .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,111 @@
+"""Start and stop the embedded model server from inside the LangGraph server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import os
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+STARTUP_TIMEOUT_S = 300.0
+"""First start assembles the 253 MB model file; later starts take about a second."""
+
+
+class EmbeddedModelError(RuntimeError):
+    """The embedded model server could not be started."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port on ``host`` that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def check_installed() -> None:
+    """Raise a clear error when the optional ``local`` extra is missing."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise EmbeddedModelError(
+            "No OPENAI_API_KEY or OPENAI_BASE_URL is set, so the chatbot needs its embedded "
+            "model, but llama-cpp-python is not installed. Install it with "
+            "`pip install -e '.[local]'` (compiles llama.cpp once, about 9 minutes), "
+            "or set OPENAI_API_KEY / OPENAI_BASE_URL (see .env.example)."
+        )
+
+
+async def _wait_until_ready(
+    process: asyncio.subprocess.Process, base_url: str, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                raise EmbeddedModelError(
+                    f"The embedded model server exited with code {process.returncode} "
+                    "before it was ready; its messages are in the log above."
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{base_url}/models")).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise EmbeddedModelError(
+        f"The embedded model server did not answer at {base_url} within {timeout:.0f} s."
+    )
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), timeout=10)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def embedded_model_server(
+    host: str = "127.0.0.1", port: int = 0, timeout: float = STARTUP_TIMEOUT_S
+) -> AsyncIterator[str]:
+    """Run the embedded model server for the duration of the block.
+
+    Yields:
+        The server's OpenAI base URL (ending in ``/v1``).
+    """
+    check_installed()
+    port = port or free_port(host)
+    base_url = f"http://{host}:{port}/v1"
+    started = time.monotonic()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "agent.local_model",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--parent-pid",
+        str(os.getpid()),
+    )
+    try:
+        await _wait_until_ready(process, base_url, timeout)
+        logger.info(
+            "Embedded model ready at %s (pid %d, %.1f s)",
+            base_url,
+            process.pid,
+            time.monotonic() - started,
+        )
+        yield base_url
+    finally:
+        await _stop(process)

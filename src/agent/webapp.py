@@ -1,0 +1,52 @@
+"""The server's own HTTP app: its lifespan runs the embedded model when needed.
+
+Declared in ``langgraph.json`` under ``"http": {"app": ...}``; the LangGraph
+server mounts these routes beside its API and runs this lifespan at start-up
+and shutdown, so starting the server starts the model and stopping it stops it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from agent.context import Context
+from agent.local_model.launcher import embedded_model_server
+from agent.model import LOCAL_MODEL_URL_ENV, uses_embedded_model
+
+logger = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_: Starlette) -> AsyncIterator[None]:
+    """Start the embedded model unless another endpoint is configured or already running."""
+    if not uses_embedded_model() or os.environ.get(LOCAL_MODEL_URL_ENV):
+        yield
+        return
+    async with embedded_model_server() as base_url:
+        os.environ[LOCAL_MODEL_URL_ENV] = base_url
+        try:
+            yield
+        finally:
+            os.environ.pop(LOCAL_MODEL_URL_ENV, None)
+
+
+async def model_info(_: Request) -> JSONResponse:
+    """Tell clients which model answers (never any secret)."""
+    if os.environ.get("OPENAI_BASE_URL"):
+        endpoint = os.environ["OPENAI_BASE_URL"]
+    elif os.environ.get("OPENAI_API_KEY"):
+        endpoint = "OpenAI"
+    else:
+        endpoint = "embedded"
+    return JSONResponse({"model": Context().model, "endpoint": endpoint})
+
+
+app = Starlette(routes=[Route("/chatbot/model", model_info)], lifespan=lifespan)

@@ -1,0 +1,45 @@
+"""Fixtures for integration tests: a real dev server, the real SDK, the embedded model."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from agent.local_model.launcher import free_port
+
+from .server import DevServer, write_config
+
+pytestmark = pytest.mark.integration
+
+
+def start_server(workdir: Path) -> DevServer:
+    """Write a config into ``workdir`` and start a dev server there."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    write_config(workdir)
+    server = DevServer(workdir=workdir, port=free_port())
+    server.start()
+    return server
+
+
+@pytest.fixture(scope="session")
+def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    """One ``langgraph dev`` server shared by the session's read-mostly tests."""
+    server = start_server(tmp_path_factory.mktemp("dev-server"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def client(dev_server: DevServer) -> AsyncIterator[LangGraphClient]:
+    """An SDK client of the shared server."""
+    sdk = get_client(url=dev_server.url, api_key=None)
+    try:
+        yield sdk
+    finally:
+        await sdk.http.client.aclose()

@@ -1,0 +1,27 @@
+"""Small SDK helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph_sdk.client import LangGraphClient
+
+GRAPH_ID = "chatbot"
+
+
+def user(text: str) -> dict[str, Any]:
+    """Return the run input for one user message."""
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+async def say(client: LangGraphClient, thread_id: str, text: str, **extra: Any) -> dict[str, Any]:
+    """Run one turn to completion and return the thread's values."""
+    result = await client.runs.wait(thread_id, GRAPH_ID, input={**user(text), **extra})
+    assert isinstance(result, dict), result
+    assert "__error__" not in result, result
+    return result
+
+
+def contents(values: dict[str, Any]) -> list[str]:
+    """Return the text of every message in a thread's values, in order."""
+    return [str(message["content"]) for message in values["messages"]]

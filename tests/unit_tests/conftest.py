@@ -1,0 +1,65 @@
+"""Fixtures for unit tests: the real graph, compiled in memory, with a fake model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatResult
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph.state import CompiledStateGraph
+
+from agent.context import Context
+from agent.graph import build_graph
+
+
+class RecordingChatModel(GenericFakeChatModel):
+    """A fake chat model that replies from a script and records every prompt."""
+
+    prompts: list[list[BaseMessage]] = []
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        self.prompts.append(list(messages))
+        return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+
+def numbered_replies() -> Iterator[AIMessage]:
+    number = 0
+    while True:
+        number += 1
+        yield AIMessage(content=f"reply {number}")
+
+
+@pytest.fixture
+def fake_model() -> RecordingChatModel:
+    return RecordingChatModel(messages=numbered_replies(), prompts=[])
+
+
+@pytest.fixture
+def chatbot(fake_model: RecordingChatModel) -> CompiledStateGraph[Any, Any, Any, Any]:
+    """The production graph compiled with an in-memory checkpointer and the fake model."""
+    return build_graph(lambda _context: fake_model).compile(checkpointer=InMemorySaver())
+
+
+@pytest.fixture
+def turn(
+    chatbot: CompiledStateGraph[Any, Any, Any, Any],
+) -> Callable[..., Any]:
+    """Send one user message to a thread and return the thread's state afterwards."""
+
+    async def send(thread_id: str, text: str, context: Context | None = None, **extra: Any) -> Any:
+        config = {"configurable": {"thread_id": thread_id}}
+        payload = {"messages": [{"role": "user", "content": text}], **extra}
+        return await chatbot.ainvoke(payload, config, context=context or Context())
+
+    return send

@@ -1,0 +1,52 @@
+"""Prompt building: system prompt rendering and token-budget trimming."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+from agent.history import build_prompt, count_tokens, render_system_prompt
+
+
+def conversation(turns: int) -> list:
+    messages = []
+    for number in range(turns):
+        messages.append(HumanMessage(f"question {number} " + "lorem ipsum " * 5))
+        messages.append(AIMessage(f"answer {number} " + "dolor sit amet " * 5))
+    return messages
+
+
+@pytest.mark.parametrize("budget", [40, 100, 300, 1000])
+def test_prompt_fits_budget_and_keeps_newest_whole_messages(budget: int) -> None:
+    history = [*conversation(20), HumanMessage("the newest question")]
+    system = SystemMessage("Be brief.")
+
+    prompt = build_prompt(history, system=system, max_tokens=budget)
+
+    assert prompt[0] is system
+    assert count_tokens(prompt) <= budget
+    assert prompt[-1].content == "the newest question"
+    assert isinstance(prompt[1], HumanMessage)
+    kept = prompt[1:]
+    assert kept == history[-len(kept) :], "kept messages are not the newest, whole and in order"
+
+
+def test_short_history_is_sent_untouched() -> None:
+    history = conversation(2)
+    system = SystemMessage("Be brief.")
+    assert build_prompt(history, system=system, max_tokens=10_000) == [system, *history]
+
+
+def test_token_counting_needs_no_network() -> None:
+    # tiktoken would try to download its encoding here; the approximate counter does not.
+    assert count_tokens([HumanMessage("hello there, how are you today?")]) > 0
+
+
+def test_system_prompt_is_filled_with_language() -> None:
+    rendered = render_system_prompt("Answer in {language}.", "Korean")
+    assert rendered.content == "Answer in Korean."
+
+
+def test_system_prompt_with_unknown_placeholder_says_what_to_do() -> None:
+    with pytest.raises(ValueError, match=r"only placeholder it may use is \{language\}"):
+        render_system_prompt("Hello {name}", "English")
