@@ -16,6 +16,8 @@ from langgraph_sdk.client import SyncLangGraphClient
 from rich.console import Console
 from rich.table import Table
 
+from agent.discovery import discovered_url
+
 GRAPH_ID = "chatbot"
 """The graph id declared in ``langgraph.json`` (also its default assistant)."""
 
@@ -38,12 +40,17 @@ settings = Settings()
 @app.callback()
 def main(
     url: Annotated[
-        str,
-        typer.Option(envvar="CHATBOT_URL", help="URL of the LangGraph server."),
-    ] = DEFAULT_URL,
+        str | None,
+        typer.Option(
+            envvar="CHATBOT_URL",
+            help="URL of the LangGraph server. Default: the server started from this "
+            f"directory (make dev), else {DEFAULT_URL}.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Talk to a chatbot served by `langgraph dev` or the LangGraph server."""
-    settings.url = url.rstrip("/")
+    settings.url = (url or discovered_url() or DEFAULT_URL).rstrip("/")
 
 
 def _client() -> SyncLangGraphClient:
@@ -55,9 +62,10 @@ def _server_errors() -> Iterator[None]:
     """Turn connection and HTTP failures into one clear line and exit code 1."""
     try:
         yield
-    except httpx.ConnectError:
+    except httpx.TransportError as error:
         errors.print(
-            f"[red]Cannot reach the chatbot server at {settings.url}.[/red] "
+            f"[red]Cannot reach the chatbot server at {settings.url}[/red] "
+            f"({type(error).__name__}). "
             "Start it with `make dev`, or pass --url / set CHATBOT_URL."
         )
         raise typer.Exit(1) from None

@@ -7,6 +7,7 @@ and shutdown, so starting the server starts the model and stopping it stops it.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -18,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from agent.context import Context
+from agent.discovery import announce_url, withdraw_url
 from agent.local_model.launcher import embedded_model_server
 from agent.model import LOCAL_MODEL_URL_ENV, uses_embedded_model
 
@@ -26,16 +28,15 @@ logger = logging.getLogger(__name__)
 
 @contextlib.asynccontextmanager
 async def lifespan(_: Starlette) -> AsyncIterator[None]:
-    """Start the embedded model unless another endpoint is configured or already running."""
-    if not uses_embedded_model() or os.environ.get(LOCAL_MODEL_URL_ENV):
+    """Run the embedded model if needed, and tell the CLI where this server listens."""
+    async with contextlib.AsyncExitStack() as stack:
+        if uses_embedded_model() and not os.environ.get(LOCAL_MODEL_URL_ENV):
+            base_url = await stack.enter_async_context(embedded_model_server())
+            os.environ[LOCAL_MODEL_URL_ENV] = base_url
+            stack.callback(os.environ.pop, LOCAL_MODEL_URL_ENV, None)
+        url_file = await asyncio.to_thread(announce_url)
+        stack.push_async_callback(asyncio.to_thread, withdraw_url, url_file)
         yield
-        return
-    async with embedded_model_server() as base_url:
-        os.environ[LOCAL_MODEL_URL_ENV] = base_url
-        try:
-            yield
-        finally:
-            os.environ.pop(LOCAL_MODEL_URL_ENV, None)
 
 
 async def model_info(_: Request) -> JSONResponse:

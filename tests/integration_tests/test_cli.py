@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+from pathlib import Path
 
 import pexpect
 from langgraph_sdk.client import LangGraphClient
@@ -18,13 +20,19 @@ YOU_PROMPT = f"you>{STYLE} "
 BOT_PROMPT = f"bot>{STYLE} "
 
 
-def chatbot(server_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def chatbot(
+    server_url: str | None, *args: str, stdin: str = "", cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    url_option = ["--url", server_url] if server_url else []
+    env = {k: v for k, v in os.environ.items() if k != "CHATBOT_URL"}
     return subprocess.run(
-        [str(CHATBOT_CLI), "--url", server_url, *args],
+        [str(CHATBOT_CLI), *url_option, *args],
         input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
+        cwd=cwd,
+        env=env,
     )
 
 
@@ -109,3 +117,12 @@ def test_unreachable_server_gets_one_clear_line() -> None:
     assert result.returncode == 1
     assert f"Cannot reach the chatbot server at {url}" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_cli_finds_the_server_started_in_its_directory(dev_server: DevServer) -> None:
+    announced = (dev_server.workdir / ".langgraph_api" / "chatbot-url").read_text().strip()
+    assert announced == dev_server.url
+
+    found = chatbot(None, "threads", cwd=dev_server.workdir)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.splitlines()[0].split() == ["thread", "updated", "first", "words"]

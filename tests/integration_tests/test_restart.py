@@ -74,6 +74,7 @@ async def test_threads_and_messages_survive_a_restart(tmp_path: Path) -> None:
         before = {t: (await client.threads.get_state(t))["values"] for t in (thread_a, thread_b)}
 
         server.stop()
+        assert not (server.workdir / ".langgraph_api" / "chatbot-url").exists()
         server.start()
 
         client = get_client(url=server.url, api_key=None)
