@@ -36,8 +36,9 @@ def write_config(workdir: Path, **overrides: object) -> Path:
     config = json.loads((PROJECT_ROOT / "langgraph.json").read_text())
     config["dependencies"] = [str(PROJECT_ROOT)]
     config["graphs"] = {name: _absolute(spec) for name, spec in config["graphs"].items()}
-    if "http" in config:
-        config["http"]["app"] = _absolute(config["http"]["app"])
+    for section, key in (("http", "app"), ("auth", "path"), ("checkpointer", "path")):
+        if key in config.get(section, {}):
+            config[section][key] = _absolute(config[section][key])
     config.pop("env", None)
     config.update(overrides)
     path = workdir / "langgraph.json"
