@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from agent.checkpointer import check_database
 from agent.context import Context
 from agent.discovery import announce_url, withdraw_url
 from agent.local_model.launcher import embedded_model_server
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 async def lifespan(_: Starlette) -> AsyncIterator[None]:
     """Run the embedded model if needed, and tell the CLI where this server listens."""
     async with contextlib.AsyncExitStack() as stack:
+        logger.info("Conversations are stored in %s", await check_database())
         if uses_embedded_model() and not os.environ.get(LOCAL_MODEL_URL_ENV):
             base_url = await stack.enter_async_context(embedded_model_server())
             os.environ[LOCAL_MODEL_URL_ENV] = base_url
