@@ -12,6 +12,7 @@ earlier step (``threads.get_history`` returns the latest state only).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -69,6 +70,21 @@ class _KeepLatest(BaseCheckpointSaver[Any]):
 class SqliteSaver(_KeepLatest, AsyncSqliteSaver):
     """``AsyncSqliteSaver`` that keeps each thread's latest checkpoint only."""
 
+    async def athreads(self) -> list[tuple[str, dict[str, Any]]]:
+        """Return every stored thread id with its latest checkpoint's metadata."""
+        await self.setup()
+        async with (
+            self.lock,
+            self.conn.execute(
+                """SELECT thread_id, metadata FROM checkpoints AS c
+               WHERE checkpoint_ns = '' AND checkpoint_id = (
+                   SELECT MAX(checkpoint_id) FROM checkpoints
+                   WHERE thread_id = c.thread_id AND checkpoint_ns = '')"""
+            ) as cursor,
+        ):
+            rows = await cursor.fetchall()
+        return [(str(row[0]), json.loads(row[1]) if row[1] else {}) for row in rows]
+
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         """Delete threads (``delete``) or all but their latest checkpoint (``keep_latest``)."""
         if isinstance(thread_ids, str):
@@ -95,6 +111,16 @@ class SqliteSaver(_KeepLatest, AsyncSqliteSaver):
 
 class PostgresSaver(_KeepLatest, AsyncPostgresSaver):
     """``AsyncPostgresSaver`` that keeps each thread's latest checkpoint only."""
+
+    async def athreads(self) -> list[tuple[str, dict[str, Any]]]:
+        """Return every stored thread id with its latest checkpoint's metadata."""
+        async with self._cursor() as cursor:
+            await cursor.execute(
+                """SELECT DISTINCT ON (thread_id) thread_id, metadata FROM checkpoints
+                   WHERE checkpoint_ns = '' ORDER BY thread_id, checkpoint_id DESC"""
+            )
+            rows = await cursor.fetchall()
+        return [(str(row["thread_id"]), dict(row["metadata"] or {})) for row in rows]
 
 
 def database_uri() -> tuple[str, str] | None:

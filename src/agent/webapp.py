@@ -23,6 +23,7 @@ from agent.context import Context
 from agent.discovery import announce_url, withdraw_url
 from agent.local_model.launcher import embedded_model_server
 from agent.model import LOCAL_MODEL_URL_ENV, uses_embedded_model
+from agent.recovery import recover_threads
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +37,17 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
             base_url = await stack.enter_async_context(embedded_model_server())
             os.environ[LOCAL_MODEL_URL_ENV] = base_url
             stack.callback(os.environ.pop, LOCAL_MODEL_URL_ENV, None)
+        recovery = asyncio.create_task(recover_threads())
+        stack.push_async_callback(_cancel, recovery)
         url_file = await asyncio.to_thread(announce_url)
         stack.push_async_callback(asyncio.to_thread, withdraw_url, url_file)
         yield
+
+
+async def _cancel(task: asyncio.Task[int]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def model_info(_: Request) -> JSONResponse:

@@ -1,0 +1,160 @@
+"""Durable conversations: PostgreSQL and SQLite checkpointers behind a real server."""
+
+from __future__ import annotations
+
+import signal
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from agent.local_model.launcher import free_port
+
+from .helpers import contents, say
+from .server import DevServer, server_environment, write_config
+
+ADMIN_URI = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def postgres_uri() -> Iterator[str]:
+    """A fresh database on the machine's PostgreSQL, dropped afterwards."""
+    name = f"chatbot_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(ADMIN_URI, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        pytest.skip(f"PostgreSQL is not running at 127.0.0.1:5432 ({error})")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_in(workdir: Path, **env: str) -> DevServer:
+    workdir.mkdir(parents=True, exist_ok=True)
+    write_config(workdir)
+    return DevServer(workdir=workdir, port=free_port(), env=server_environment(**env))
+
+
+async def states(client: LangGraphClient, thread_ids: list[str]) -> dict[str, Any]:
+    return {t: (await client.threads.get_state(t))["values"] for t in thread_ids}
+
+
+def assert_whole_turns(values: dict[str, Any], said: list[str]) -> None:
+    """The thread holds exactly the turns sent, in order, each with one reply."""
+    messages = values["messages"]
+    assert [m["type"] for m in messages] == ["human", "ai"] * len(said)
+    assert contents(values)[::2] == said
+    assert all(m["content"] for m in messages[1::2]), "an empty reply was stored"
+    ids = [m["id"] for m in messages]
+    assert len(ids) == len(set(ids)), "a message is stored twice"
+
+
+async def test_postgres_keeps_conversations_in_the_database_across_restarts(
+    tmp_path: Path, postgres_uri: str
+) -> None:
+    server = server_in(tmp_path / "pg", POSTGRES_URI=postgres_uri)
+    try:
+        server.start()
+        assert "Conversations are stored in PostgreSQL" in server.log()
+        client = get_client(url=server.url, api_key=None)
+        thread_a = (await client.threads.create())["thread_id"]
+        thread_b = (await client.threads.create())["thread_id"]
+        await say(client, thread_a, "Hi! I'm Bob")
+        values_a = await say(client, thread_a, "What's my name?")
+        values_b = await say(client, thread_b, "What's my name?")
+        assert len(values_a["messages"]) == 4 and len(values_b["messages"]) == 2
+        assert "bob" in contents(values_a)[3].lower()
+        assert "bob" not in " ".join(contents(values_b)).lower()
+
+        with psycopg.connect(postgres_uri) as db:
+            rows = dict(
+                db.execute(
+                    "SELECT thread_id, count(*) FROM chatbot.checkpoints GROUP BY thread_id"
+                ).fetchall()
+            )
+            blobs = db.execute(
+                "SELECT count(*) FROM chatbot.checkpoint_blobs "
+                "WHERE thread_id = %s AND channel = 'messages'",
+                (thread_a,),
+            ).fetchone()
+        assert set(rows) == {thread_a, thread_b}
+        assert all(count <= 3 for count in rows.values()), f"old checkpoints kept: {rows}"
+        assert blobs is not None and blobs[0] >= 1
+
+        before = await states(client, [thread_a, thread_b])
+        server.stop()
+        server.start()
+        client = get_client(url=server.url, api_key=None)
+        assert await states(client, [thread_a, thread_b]) == before
+        assert_whole_turns(before[thread_a], ["Hi! I'm Bob", "What's my name?"])
+    finally:
+        server.stop()
+
+
+async def test_sqlite_keeps_every_completed_turn_through_kill_9(tmp_path: Path) -> None:
+    server = server_in(tmp_path / "sqlite")
+    try:
+        server.start()
+        client = get_client(url=server.url, api_key=None)
+        said = {
+            "a": ["Hi! I'm Bob", "What's my name?", "What is the capital of France?"],
+            "b": ["What is the capital of Italy?"],
+        }
+        threads = {key: (await client.threads.create())["thread_id"] for key in said}
+        for key, texts in said.items():
+            for text in texts:
+                await say(client, threads[key], text)
+
+        # No clean shutdown: the dev server's own thread index (flushed every 10 s)
+        # loses these new threads; the database holds every completed turn.
+        server.stop(signal.SIGKILL)
+        assert (server.workdir / ".chatbot" / "checkpoints.sqlite").exists()
+        server.start()
+
+        client = get_client(url=server.url, api_key=None)
+        after = await states(client, list(threads.values()))
+        for key, texts in said.items():
+            assert_whole_turns(after[threads[key]], texts)
+        listed = {t["thread_id"] for t in await client.threads.search(limit=100)}
+        assert set(threads.values()) <= listed
+        assert "Recovered 2 conversation(s)" in server.log()
+        # The recovered thread goes on where it stopped.
+        values = await say(client, threads["b"], "Thanks!")
+        assert_whole_turns(values, [*said["b"], "Thanks!"])
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("uri", "problem", "advice"),
+    [
+        (
+            "not a uri",
+            "POSTGRES_URI is not a valid PostgreSQL URI",
+            "Use e.g. postgresql://user:password@",
+        ),
+        (
+            "postgresql://postgres:secret@127.0.0.1:1/nowhere",
+            "POSTGRES_URI: cannot connect to PostgreSQL at",
+            "unset POSTGRES_URI to use SQLite",
+        ),
+    ],
+    ids=["malformed", "unreachable"],
+)
+def test_bad_database_uri_stops_the_server_at_start(
+    tmp_path: Path, uri: str, problem: str, advice: str
+) -> None:
+    server = server_in(tmp_path / "bad", POSTGRES_URI=uri)
+    with pytest.raises(RuntimeError, match="exited early"):
+        server.start()
+    log = server.log()
+    assert problem in log and advice in log
+    assert "secret" not in log, "the password leaked into the log"
