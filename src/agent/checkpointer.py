@@ -6,7 +6,8 @@ server image). Both savers keep only each thread's latest checkpoint: a
 conversation's state already holds every message, so the older checkpoints
 (one per step, each with the whole message list) only made storage grow with
 the square of the conversation's length. What that costs: time travel to an
-earlier step (``threads.get_history`` returns the latest state only).
+earlier step (``threads.get_history`` returns the latest turn's states only).
+``CHATBOT_KEEP_HISTORY=true`` keeps every checkpoint instead.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ class CheckpointerConfigError(RuntimeError):
     """The configured database cannot be used; the message says which variable and why."""
 
 
+def keep_history() -> bool:
+    """Tell whether every checkpoint is kept (``CHATBOT_KEEP_HISTORY=true``), for time travel."""
+    return os.environ.get("CHATBOT_KEEP_HISTORY", "").strip().lower() in ("1", "true", "yes")
+
+
 class _KeepLatest(BaseCheckpointSaver[Any]):
     """Prune a thread to its latest checkpoint whenever a new turn starts.
 
@@ -62,7 +68,11 @@ class _KeepLatest(BaseCheckpointSaver[Any]):
     ) -> RunnableConfig:
         saved = await super().aput(config, checkpoint, metadata, new_versions)
         configurable = saved.get("configurable", {})
-        if metadata.get("source") == "input" and not configurable.get("checkpoint_ns"):
+        if (
+            metadata.get("source") == "input"
+            and not configurable.get("checkpoint_ns")
+            and not keep_history()
+        ):
             await self.aprune([configurable["thread_id"]], strategy="keep_latest")
         return saved
 

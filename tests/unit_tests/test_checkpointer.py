@@ -88,3 +88,18 @@ def test_recovered_thread_keeps_graph_and_owner() -> None:
     metadata = {"graph_id": "chatbot", "langgraph_auth_user_id": "alice", "step": 3}
     assert thread_metadata(metadata) == {"graph_id": "chatbot", "owner": "alice"}
     assert thread_metadata({"langgraph_auth_user_id": ""}) == {}
+
+
+async def test_keep_history_turns_pruning_off(fake_model, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHATBOT_KEEP_HISTORY", "true")
+    async with checkpointer() as saver:
+        graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
+        config: Any = {"configurable": {"thread_id": "kept"}}
+        for number in range(4):
+            await graph.ainvoke(
+                {"messages": [{"role": "user", "content": f"turn {number}"}]},
+                config,
+                context=Context(),
+            )
+        history = [snapshot async for snapshot in graph.aget_state_history(config)]
+    assert len(history) >= 4 * 3, "every step of every turn stays available for time travel"

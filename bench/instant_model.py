@@ -1,0 +1,85 @@
+"""An OpenAI-compatible chat server that answers at once, for benchmarks.
+
+``python -m bench.instant_model --port N`` or :func:`serve_in_thread`; it
+answers every chat completion (streamed or not) with a short fixed reply, so
+what a benchmark measures is the chatbot stack, not a model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+REPLY = "Sure, noted."
+
+
+def _chunk(completion_id: str, model: str, delta: dict[str, str], finish: str | None) -> str:
+    body = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return f"data: {json.dumps(body)}\n\n"
+
+
+async def chat_completions(request: Request) -> Response:
+    """Answer a chat completion request with :data:`REPLY`."""
+    payload = await request.json()
+    model = payload.get("model", "instant")
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    if payload.get("stream"):
+
+        async def events() -> AsyncIterator[str]:
+            yield _chunk(completion_id, model, {"role": "assistant", "content": ""}, None)
+            for word in REPLY.split(" "):
+                yield _chunk(completion_id, model, {"content": word + " "}, None)
+            yield _chunk(completion_id, model, {}, "stop")
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+    return JSONResponse(
+        {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": REPLY},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4},
+        }
+    )
+
+
+app = Starlette(routes=[Route("/v1/chat/completions", chat_completions, methods=["POST"])])
+
+
+def serve_in_thread(port: int, host: str = "127.0.0.1") -> uvicorn.Server:
+    """Start the server in a daemon thread; return it (set ``should_exit`` to stop)."""
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.02)
+    return server
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    uvicorn.run(app, host="127.0.0.1", port=parser.parse_args().port, log_level="warning")
