@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # llama.cpp is compiled once from source; GGML_NATIVE=OFF keeps the wheel portable.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: install dev test unit integration lint format clean
+.PHONY: install dev test unit integration lint format clean bench-storage
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,10 +35,14 @@ lint: install ## Ruff, formatting and mypy --strict
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
+	$(BIN)/langgraph validate
+
+bench-storage: install ## Bytes stored per thread at 100/500/1,000 turns, both backends
+	$(BIN)/python -m bench.storage
 
 format: install
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
 clean:
-	rm -rf $(VENV) .langgraph_api .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .langgraph_api .chatbot .mypy_cache .ruff_cache .pytest_cache
