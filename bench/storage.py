@@ -25,7 +25,7 @@ import psycopg
 from langgraph_sdk import get_client
 
 from agent.local_model.launcher import free_port
-from bench.instant_model import serve_in_thread
+from tests.fake_model_server import serve_in_thread
 from tests.integration_tests.server import DevServer, server_environment, write_config
 
 ADMIN_URI = "postgresql://postgres@127.0.0.1:5432/postgres"

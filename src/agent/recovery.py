@@ -5,7 +5,8 @@ pickle files flushed every 10 s, while every turn's messages are committed to
 the checkpointer's database as the turn completes. A ``kill -9`` can therefore
 lose the index entries of the last seconds' new threads although their
 conversations are safe in the database. At start-up the server re-creates
-those entries from the database, so the conversations reappear.
+those entries from the database, so the conversations reappear, and finishes
+any turn the crash cut off after its user message was saved.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ import logging
 from typing import Any
 
 from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
 
 from agent.checkpointer import checkpointer
 
 logger = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 60.0
+
+DEFAULT_GRAPH_ID = "chatbot"
 
 
 def thread_metadata(checkpoint_metadata: dict[str, Any]) -> dict[str, Any]:
@@ -34,41 +38,53 @@ def thread_metadata(checkpoint_metadata: dict[str, Any]) -> dict[str, Any]:
 
 
 async def recover_threads() -> int:
-    """Create index entries for stored threads the server does not know; return how many.
+    """Re-index lost threads and finish turns a crash cut off; return threads re-indexed.
 
     Talks to this server in-process (the SDK's ASGI transport, no network, no
     auth), waiting until its API answers. Failures are logged, never raised:
     recovery must not stop a server that can otherwise serve.
     """
     try:
-        return await _recover_threads()
+        async with checkpointer() as saver:
+            stored: list[tuple[str, dict[str, Any]]] = await saver.athreads()  # type: ignore[attr-defined]
+        if not stored:
+            return 0
+        client = get_client()
+        await _wait_until_serving(client)
+        recovered = await _reindex(client, stored)
+        await _finish_interrupted_turns(client, stored)
+        return recovered
     except Exception:
         logger.exception("Could not recover threads from the database")
         return 0
 
 
-async def _recover_threads() -> int:
-    async with checkpointer() as saver:
-        stored: list[tuple[str, dict[str, Any]]] = await saver.athreads()  # type: ignore[attr-defined]
-    if not stored:
-        return 0
-    client = get_client()
+def _status(error: Exception) -> int | None:
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+async def _wait_until_serving(client: LangGraphClient) -> None:
     deadline = asyncio.get_running_loop().time() + READY_TIMEOUT_S
     while True:
         try:
             await client.threads.search(limit=1)
-            break
+            return
         except Exception:
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.2)
+
+
+async def _reindex(client: LangGraphClient, stored: list[tuple[str, dict[str, Any]]]) -> int:
+    """Create index entries for stored threads the server does not know."""
     recovered = 0
     for thread_id, checkpoint_metadata in stored:
         try:
             await client.threads.get(thread_id)
             continue
-        except Exception as error:  # noqa: BLE001 - anything but 404 is re-raised below
-            if getattr(getattr(error, "response", None), "status_code", None) != 404:
+        except Exception as error:
+            if _status(error) != 404:
                 raise
         await client.threads.create(
             thread_id=thread_id,
@@ -83,3 +99,32 @@ async def _recover_threads() -> int:
             recovered,
         )
     return recovered
+
+
+async def _finish_interrupted_turns(
+    client: LangGraphClient, stored: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """Resume threads whose last turn stopped midway, so none is left half done.
+
+    A crash during a run can leave the user's message saved without its reply
+    (the state still has a next step). Running the thread again with no input
+    resumes from that checkpoint; a thread already busy (409) is left alone.
+    """
+    resumed = 0
+    for thread_id, checkpoint_metadata in stored:
+        state = await client.threads.get_state(thread_id)
+        if not state["next"]:
+            continue
+        try:
+            await client.runs.create(
+                thread_id,
+                checkpoint_metadata.get("graph_id") or DEFAULT_GRAPH_ID,
+                input=None,
+                multitask_strategy="reject",
+            )
+            resumed += 1
+        except Exception as error:
+            if _status(error) != 409:
+                raise
+    if resumed:
+        logger.warning("Resumed %d conversation turn(s) that a crash had cut off", resumed)

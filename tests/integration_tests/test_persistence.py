@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +16,10 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
 from agent.local_model.launcher import free_port
+from tests import fake_model_server as fake_model
+from tests.fake_model_server import serve_in_thread
 
-from .helpers import contents, say
+from .helpers import contents, say, user
 from .server import DevServer, server_environment, write_config
 
 ADMIN_URI = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -158,3 +162,61 @@ def test_bad_database_uri_stops_the_server_at_start(
     log = server.log()
     assert problem in log and advice in log
     assert "secret" not in log, "the password leaked into the log"
+
+
+@pytest.fixture
+def scripted_model() -> Iterator[str]:
+    """The scripted OpenAI-compatible model server, answering at once unless told to wait."""
+    port = free_port()
+    server = serve_in_thread(port)
+    fake_model.settings.delay_s = 0.0
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        fake_model.settings.delay_s = 0.0
+        server.should_exit = True
+
+
+async def wait_for(condition: Any, timeout: float = 60.0) -> Any:
+    """Poll the async ``condition`` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := await condition():
+            return result
+        await asyncio.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+async def test_turn_cut_off_by_kill_9_is_finished_after_restart(
+    tmp_path: Path, scripted_model: str
+) -> None:
+    server = server_in(tmp_path / "midturn", OPENAI_BASE_URL=scripted_model, OPENAI_API_KEY="x")
+    try:
+        server.start()
+        client = get_client(url=server.url, api_key=None)
+        thread = (await client.threads.create())["thread_id"]
+        await say(client, thread, "first")
+
+        fake_model.settings.delay_s = 60.0  # the model hangs: the turn is under way
+        await client.runs.create(thread, "chatbot", input=user("second"))
+
+        async def user_message_saved() -> bool:
+            values = (await client.threads.get_state(thread))["values"]
+            return len(values["messages"]) == 3
+
+        await wait_for(user_message_saved)
+        server.stop(signal.SIGKILL)  # the user's message is saved, its reply is not
+
+        fake_model.settings.delay_s = 0.0
+        server.start()
+        client = get_client(url=server.url, api_key=None)
+
+        async def turn_finished() -> dict[str, Any] | None:
+            values: dict[str, Any] = (await client.threads.get_state(thread))["values"]
+            return values if len(values["messages"]) == 4 else None
+
+        values = await wait_for(turn_finished)
+        assert_whole_turns(values, ["first", "second"])
+        assert "Resumed 1 conversation turn(s)" in server.log()
+    finally:
+        server.stop()

@@ -1,13 +1,15 @@
-"""An OpenAI-compatible chat server that answers at once, for benchmarks.
+"""A scripted OpenAI-compatible chat server for tests and benchmarks.
 
-``python -m bench.instant_model --port N`` or :func:`serve_in_thread`; it
-answers every chat completion (streamed or not) with a short fixed reply, so
-what a benchmark measures is the chatbot stack, not a model.
+``python -m tests.fake_model_server --port N`` or :func:`serve_in_thread`. It
+answers every chat completion (streamed or not) with a short fixed reply, at
+once unless :data:`settings` says to wait, so what a test or benchmark
+measures is the chatbot stack, not a model.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import threading
 import time
@@ -21,6 +23,19 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 REPLY = "Sure, noted."
+
+
+class Settings:
+    """Behaviour of the running server; tests change it between requests."""
+
+    delay_s: float = 0.0
+    """Seconds to wait before answering each request."""
+
+    requests: int = 0
+    """Chat completion requests received so far."""
+
+
+settings = Settings()
 
 
 def _chunk(completion_id: str, model: str, delta: dict[str, str], finish: str | None) -> str:
@@ -37,6 +52,9 @@ def _chunk(completion_id: str, model: str, delta: dict[str, str], finish: str | 
 async def chat_completions(request: Request) -> Response:
     """Answer a chat completion request with :data:`REPLY`."""
     payload = await request.json()
+    settings.requests += 1
+    if settings.delay_s:
+        await asyncio.sleep(settings.delay_s)
     model = payload.get("model", "instant")
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if payload.get("stream"):
