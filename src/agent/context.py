@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from agent import prompts
 
 EMBEDDED_MODEL_NAME = "gemma-3-270m"
 """The model name reported for the embedded local model."""
+
+_Number = TypeVar("_Number", int, float)
 
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
 """The model used when only ``OPENAI_API_KEY`` is configured."""
@@ -33,26 +36,17 @@ def default_model_name() -> str:
     return EMBEDDED_MODEL_NAME
 
 
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
+def _env_number(name: str, default: _Number) -> _Number:
+    """Read a number of ``default``'s type from ``$name``, naming the variable if it is not one."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
         return default
+    kind = type(default)
     try:
-        return float(raw)
-    except ValueError as error:
-        raise ValueError(f"{name}={raw!r} is not a number; set it to e.g. {default}.") from error
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as error:
-        raise ValueError(
-            f"{name}={raw!r} is not a whole number; set it to e.g. {default}."
-        ) from error
+        return kind(raw)
+    except ValueError:
+        what = "whole number" if kind is int else "number"
+        raise ValueError(f"{name}={raw!r} is not a {what}; set it to e.g. {default}.") from None
 
 
 @dataclass(kw_only=True)
@@ -75,14 +69,14 @@ class Context:
         },
     )
     temperature: float = field(
-        default=_env_float("CHATBOT_TEMPERATURE", 0.0),
+        default=_env_number("CHATBOT_TEMPERATURE", 0.0),
         metadata={
             "description": "Sampling temperature (0 = deterministic, up to 2). "
             "Default: $CHATBOT_TEMPERATURE or 0."
         },
     )
     max_history_tokens: int = field(
-        default=_env_int("CHATBOT_MAX_HISTORY_TOKENS", 2000),
+        default=_env_number("CHATBOT_MAX_HISTORY_TOKENS", 2000),
         metadata={
             "description": "Token budget of the prompt sent to the model (system prompt plus "
             "history); older turns beyond it are left out. "
