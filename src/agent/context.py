@@ -49,6 +49,18 @@ def _env_number(name: str, default: _Number) -> _Number:
         raise ValueError(f"{name}={raw!r} is not a {what}; set it to e.g. {default}.") from None
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    """Read a yes/no value from ``$name``."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}={raw!r} is not a yes/no value; set it to true or false.")
+
+
 @dataclass(kw_only=True)
 class Context:
     """Per-run settings of the chatbot, rendered as a form in LangGraph Studio."""
@@ -81,6 +93,15 @@ class Context:
             "description": "Token budget of the prompt sent to the model (system prompt plus "
             "history); older turns beyond it are left out. "
             "Default: $CHATBOT_MAX_HISTORY_TOKENS or 2000."
+        },
+    )
+
+    summarize: bool = field(
+        default=_env_flag("CHATBOT_SUMMARIZE", True),
+        metadata={
+            "description": "Fold turns that no longer fit max_history_tokens into a running "
+            "summary kept in the thread (true), or just leave them out of the prompt (false). "
+            "Default: $CHATBOT_SUMMARIZE or true."
         },
     )
 

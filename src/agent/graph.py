@@ -1,4 +1,4 @@
-"""The chatbot graph: one model node over a thread's messages.
+"""The chatbot graph: fold old turns into a summary when needed, then answer.
 
 ``builder`` is deliberately left uncompiled: the LangGraph server compiles it
 with its own checkpointer, which is what gives every thread its memory.
@@ -7,33 +7,72 @@ with its own checkpointer, which is what gives every thread its memory.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import HumanMessage, RemoveMessage, SystemMessage
+from langgraph.constants import TAG_NOSTREAM
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
 
 from agent.context import Context
-from agent.history import build_prompt, render_system_prompt
+from agent.history import (
+    TokenCounter,
+    build_prompt,
+    count_tokens,
+    message_text,
+    render_system_prompt,
+)
 from agent.model import load_chat_model
 from agent.prompts import DEFAULT_LANGUAGE
 from agent.state import State
+from agent.summary import bound_summary, needs_folding, split_for_folding, summarizer_prompt
 
 ModelLoader = Callable[[Context], BaseChatModel]
 """Returns the chat model for a run's context (swapped for a fake in unit tests)."""
 
 
-def build_graph(model_loader: ModelLoader = load_chat_model) -> StateGraph[Any, Any, Any, Any]:
+def _system(state: State, context: Context) -> SystemMessage:
+    language = state.get("language") or DEFAULT_LANGUAGE
+    return render_system_prompt(context.system_prompt, language, state.get("summary", ""))
+
+
+def build_graph(
+    model_loader: ModelLoader = load_chat_model, count: TokenCounter = count_tokens
+) -> StateGraph[Any, Any, Any, Any]:
     """Return the uncompiled chatbot graph that calls the model ``model_loader`` gives."""
+
+    def route(state: State, runtime: Runtime[Context]) -> Literal["summarize", "model"]:
+        """Fold old turns first when the history no longer fits the budget."""
+        context = runtime.context or Context()
+        if context.summarize and needs_folding(
+            state["messages"], _system(state, context), context.max_history_tokens, count
+        ):
+            return "summarize"
+        return "model"
+
+    async def summarize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Merge the oldest turns into the running summary and drop them from the thread."""
+        context = runtime.context or Context()
+        budget = context.max_history_tokens
+        older, _kept = split_for_folding(state["messages"], budget, count)
+        if not older:
+            return {}
+        summarizer = model_loader(context).with_config(tags=[TAG_NOSTREAM])
+        reply = await summarizer.ainvoke(summarizer_prompt(state.get("summary", ""), older, budget))
+        return {
+            "summary": bound_summary(message_text(reply), budget, count),
+            "messages": [RemoveMessage(id=message.id) for message in older if message.id],
+        }
 
     async def call_model(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Answer the newest message, in the thread's language, within the token budget."""
         context = runtime.context or Context()
-        language = state.get("language") or DEFAULT_LANGUAGE
-        system = render_system_prompt(context.system_prompt, language)
         prompt = build_prompt(
-            state["messages"], system=system, max_tokens=context.max_history_tokens
+            state["messages"],
+            system=_system(state, context),
+            max_tokens=context.max_history_tokens,
+            count=count,
         )
         if not any(isinstance(message, HumanMessage) for message in prompt):
             raise ValueError(
@@ -45,8 +84,10 @@ def build_graph(model_loader: ModelLoader = load_chat_model) -> StateGraph[Any, 
         return {"messages": [reply]}
 
     graph = StateGraph(State, context_schema=Context)
+    graph.add_node("summarize", summarize)
     graph.add_node("model", call_model)
-    graph.add_edge(START, "model")
+    graph.add_conditional_edges(START, route, ["summarize", "model"])
+    graph.add_edge("summarize", "model")
     return graph
 
 

@@ -1,26 +1,45 @@
-"""Build the prompt the model sees: system prompt plus history within a token budget."""
+"""Build the prompt the model sees: system prompt, summary and history within a budget."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from langchain_core.messages import AnyMessage, BaseMessage, SystemMessage, trim_messages
 from langchain_core.messages.utils import count_tokens_approximately
 
+TokenCounter = Callable[[Sequence[BaseMessage]], int]
+"""Counts the tokens a list of messages takes in a prompt."""
 
-def render_system_prompt(template: str, language: str) -> SystemMessage:
-    """Fill the system prompt template with the reply language.
+SUMMARY_HEADING = "Summary of the earlier conversation:"
+
+
+def message_text(message: BaseMessage) -> str:
+    """Return a message's text, whether its content is a string or a list of parts."""
+    content: Any = message.content
+    if isinstance(content, str):
+        return content
+    return "".join(
+        part.get("text", "") if isinstance(part, dict) else str(part) for part in content
+    )
+
+
+def render_system_prompt(template: str, language: str, summary: str = "") -> SystemMessage:
+    """Fill the system prompt template with the reply language, then add the summary.
 
     Raises:
         ValueError: the template has a placeholder other than ``{language}``.
     """
     try:
-        return SystemMessage(content=template.format(language=language))
+        text = template.format(language=language)
     except (KeyError, IndexError, ValueError) as error:
         raise ValueError(
             f"The system prompt template {template!r} cannot be filled ({error!r}): "
             "the only placeholder it may use is {language}; write literal braces as {{ and }}."
         ) from error
+    if summary:
+        text = f"{text}\n\n{SUMMARY_HEADING}\n{summary}"
+    return SystemMessage(content=text)
 
 
 def count_tokens(messages: Sequence[BaseMessage]) -> int:
@@ -34,7 +53,11 @@ def count_tokens(messages: Sequence[BaseMessage]) -> int:
 
 
 def build_prompt(
-    history: Sequence[AnyMessage], *, system: SystemMessage, max_tokens: int
+    history: Sequence[AnyMessage],
+    *,
+    system: SystemMessage,
+    max_tokens: int,
+    count: TokenCounter = count_tokens,
 ) -> list[BaseMessage]:
     """Return the system message and the newest whole messages that fit ``max_tokens``.
 
@@ -44,7 +67,7 @@ def build_prompt(
     trimmed = trim_messages(
         [system, *history],
         max_tokens=max_tokens,
-        token_counter=count_tokens,
+        token_counter=count,
         strategy="last",
         include_system=True,
         start_on="human",

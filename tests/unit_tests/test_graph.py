@@ -69,7 +69,7 @@ async def test_system_prompt_comes_from_context(turn, fake_model) -> None:
 
 async def test_long_history_is_trimmed_to_budget_on_a_human_message(turn, fake_model) -> None:
     budget = 120
-    context = Context(max_history_tokens=budget)
+    context = Context(max_history_tokens=budget, summarize=False)
     for number in range(30):
         await turn(
             "long", f"message number {number} with a few extra words to count", context=context

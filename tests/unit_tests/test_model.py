@@ -74,7 +74,13 @@ def test_context_fields_describe_themselves_for_studio() -> None:
     from dataclasses import fields
 
     described = {f.name for f in fields(Context) if f.metadata.get("description")}
-    assert described == {"model", "system_prompt", "temperature", "max_history_tokens"}
+    assert described == {
+        "model",
+        "system_prompt",
+        "temperature",
+        "max_history_tokens",
+        "summarize",
+    }
 
 
 def test_numeric_defaults_from_env_name_the_bad_variable(monkeypatch: pytest.MonkeyPatch) -> None:

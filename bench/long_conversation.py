@@ -1,0 +1,108 @@
+"""Cost per turn of a long conversation: prompt tokens and the graph's own time.
+
+Runs the production graph in process, on the product's SQLite checkpointer
+(in a temporary directory, pruned to each thread's latest turn), with an instant
+fake model for ``--turns`` turns and reports, at turns 10, 100 and 1,000, the
+tokens sent to the model at that turn and the graph's own milliseconds per turn
+(the whole turn minus the model calls; the median of the ten turns ending
+there). The default budget is one that ten turns fill, so turn 10 already
+shows a full prompt.
+Flat cost means both ratios 1,000/10 stay near 1 (target <= 1.2).
+
+    .venv/bin/python -m bench.long_conversation
+    .venv/bin/python -m bench.long_conversation --no-summary   # trimming only, for contrast
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+
+from agent.checkpointer import checkpointer
+from agent.context import Context
+from agent.graph import build_graph
+from agent.history import count_tokens
+
+
+class InstantModel(GenericFakeChatModel):
+    """Answers at once and records, per call, the prompt's tokens and its own time."""
+
+    calls: list[tuple[int, float]] = []
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        started = time.perf_counter()
+        reply = AIMessage(content="That sounds good, tell me more about it.")
+        self.calls.append((count_tokens(messages), time.perf_counter() - started))
+        return ChatResult(generations=[ChatGeneration(message=reply)])
+
+
+async def measure(turns: int, budget: int, summarize: bool) -> list[tuple[int, float]]:
+    """Return (prompt tokens of the answer, graph's own ms) for every turn."""
+    model = InstantModel(messages=iter([]), calls=[])
+    config: Any = {"configurable": {"thread_id": "bench"}}
+    context = Context(max_history_tokens=budget, summarize=summarize)
+    results: list[tuple[int, float]] = []
+    with tempfile.TemporaryDirectory() as data_dir:
+        os.environ["CHATBOT_DATA_DIR"] = data_dir
+        async with checkpointer() as saver:
+            graph = build_graph(lambda _context: model).compile(checkpointer=saver)
+            for turn in range(1, turns + 1):
+                results.append(await _turn(graph, model, turn, config, context))
+    return results
+
+
+async def _turn(
+    graph: Any, model: InstantModel, turn: int, config: Any, context: Context
+) -> tuple[int, float]:
+    """Run one turn; return the answer prompt's tokens and the graph's own ms."""
+    text = f"Turn {turn}: I went for a walk today and saw a few birds in the park."
+    before = len(model.calls)
+    started = time.perf_counter()
+    await graph.ainvoke({"messages": [{"role": "user", "content": text}]}, config, context=context)
+    elapsed = time.perf_counter() - started
+    calls = model.calls[before:]
+    model_time = sum(seconds for _tokens, seconds in calls)
+    return calls[-1][0], (elapsed - model_time) * 1000
+
+
+def main() -> None:
+    """Run the benchmark and print the table and the ratio line."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--turns", type=int, default=1000)
+    parser.add_argument("--budget", type=int, default=250, help="max_history_tokens")
+    parser.add_argument("--no-summary", action="store_true")
+    args = parser.parse_args()
+    marks = [mark for mark in (10, 100, 1000) if mark <= args.turns]
+    results = asyncio.run(measure(args.turns, args.budget, not args.no_summary))
+
+    def window(mark: int) -> tuple[float, float]:
+        recent = results[mark - 10 : mark]
+        return results[mark - 1][0], statistics.median(ms for _tokens, ms in recent)
+
+    print(f"budget={args.budget} tokens, summary={'off' if args.no_summary else 'on'}")
+    print(f"{'turn':>6} | {'prompt tokens':>13} | {'graph ms/turn':>13}")
+    figures = {mark: window(mark) for mark in marks}
+    for mark, (tokens, ms) in figures.items():
+        print(f"{mark:>6} | {tokens:>13.0f} | {ms:>13.2f}")
+    first, last = figures[marks[0]], figures[marks[-1]]
+    print(f"ratios: prompt_tokens={last[0] / first[0]:.2f} graph_ms={last[1] / first[1]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

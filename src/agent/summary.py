@@ -1,0 +1,89 @@
+"""Fold the older part of a long conversation into a running summary.
+
+When the history no longer fits the token budget, the oldest whole turns are
+handed to the model together with the current summary, and the model's
+answer becomes the new summary; those turns then leave the thread's messages.
+The newest turns stay verbatim. The state (and so each turn's work and each
+checkpoint) stays bounded however long the conversation runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from langchain_core.messages import (
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    trim_messages,
+)
+
+from agent.history import TokenCounter, message_text
+
+SUMMARY_SHARE = 4
+"""A summary may take at most 1/SUMMARY_SHARE of the token budget."""
+
+KEEP_SHARE = 2
+"""After folding, the verbatim history takes at most 1/KEEP_SHARE of the budget."""
+
+SUMMARIZER_INSTRUCTIONS = (
+    "You keep a running summary of a conversation between a user and an assistant. "
+    "Merge the new messages into the current summary. Keep every fact the user gave "
+    "about themselves (name, preferences, plans), decisions and open questions; drop "
+    "small talk. Answer with the updated summary only, in at most {words} words."
+)
+
+
+def needs_folding(
+    history: Sequence[AnyMessage], system: SystemMessage, budget: int, count: TokenCounter
+) -> bool:
+    """Tell whether the system prompt and the whole history exceed the budget."""
+    return count([system, *history]) > budget
+
+
+def split_for_folding(
+    history: Sequence[BaseMessage], budget: int, count: TokenCounter
+) -> tuple[list[BaseMessage], list[BaseMessage]]:
+    """Split the history into (older messages to fold, newest whole turns to keep).
+
+    The kept part starts on a human message and fits ``budget // KEEP_SHARE``
+    tokens, leaving room for the system prompt, the summary and new turns
+    before the next fold.
+    """
+    kept = trim_messages(
+        list(history),
+        max_tokens=budget // KEEP_SHARE,
+        token_counter=count,
+        strategy="last",
+        start_on="human",
+        allow_partial=False,
+    )
+    older = list(history[: len(history) - len(kept)])
+    return older, list(kept)
+
+
+def summarizer_prompt(summary: str, older: Sequence[BaseMessage], budget: int) -> list[BaseMessage]:
+    """Return the prompt that asks the model to merge ``older`` into ``summary``."""
+    words = max(20, budget // SUMMARY_SHARE * 3 // 4)
+    lines = "\n".join(f"{_speaker(message)}: {message_text(message)}" for message in older)
+    return [
+        SystemMessage(SUMMARIZER_INSTRUCTIONS.format(words=words)),
+        HumanMessage(
+            f"Current summary:\n{summary or '(none yet)'}\n\nNew messages:\n{lines}\n\n"
+            "Updated summary:"
+        ),
+    ]
+
+
+def bound_summary(text: str, budget: int, count: TokenCounter) -> str:
+    """Cut ``text`` at a word boundary so that it takes at most its share of the budget."""
+    limit = budget // SUMMARY_SHARE
+    words = text.split()
+    while words and count([SystemMessage(" ".join(words))]) > limit:
+        words = words[: max(0, len(words) * 9 // 10 - 1)]
+    return " ".join(words)
+
+
+def _speaker(message: BaseMessage) -> str:
+    return {"human": "User", "ai": "Assistant"}.get(message.type, message.type.title())

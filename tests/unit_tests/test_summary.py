@@ -1,0 +1,129 @@
+"""Long conversations: the running summary keeps the prompt bounded and the facts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langgraph.checkpoint.memory import InMemorySaver
+
+from agent.context import Context
+from agent.graph import build_graph
+from agent.history import SUMMARY_HEADING, count_tokens, message_text
+from agent.summary import SUMMARIZER_INSTRUCTIONS, split_for_folding
+
+BUDGET = 300
+
+
+class ScriptedModel(GenericFakeChatModel):
+    """Answers turns with "reply N"; as summarizer, keeps facts it is shown, by rule.
+
+    The summarizer's answer is the current summary plus a marker for every
+    "My name is ..." it finds in the new messages, so the test can follow what
+    the summarizer returned through later prompts: the mechanism, not wit.
+    """
+
+    answer_prompts: list[list[BaseMessage]] = []
+    summary_prompts: list[list[BaseMessage]] = []
+    summaries: list[str] = []
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if message_text(messages[0]).startswith(SUMMARIZER_INSTRUCTIONS[:40]):
+            self.summary_prompts.append(list(messages))
+            request = message_text(messages[1])
+            current = request.split("Current summary:\n", 1)[1].split("\n\nNew messages:", 1)[0]
+            facts = [] if current == "(none yet)" else [current]
+            for line in request.split("\n"):
+                if "My name is " in line:
+                    facts.append("FACT name=" + line.split("My name is ", 1)[1].strip(" ."))
+            summary = "; ".join(facts) or "small talk"
+            self.summaries.append(summary)
+            text = summary
+        else:
+            self.answer_prompts.append(list(messages))
+            text = f"reply {len(self.answer_prompts)}"
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+
+async def test_300_turns_stay_in_budget_and_keep_the_name() -> None:
+    model = ScriptedModel(messages=iter([]), answer_prompts=[], summary_prompts=[], summaries=[])
+    graph = build_graph(lambda _context: model).compile(checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "long"}}
+    context = Context(max_history_tokens=BUDGET)
+
+    for turn in range(1, 301):
+        text = "My name is Bob." if turn == 1 else f"Small talk number {turn}, nice weather."
+        state = await graph.ainvoke(
+            {"messages": [{"role": "user", "content": text}]}, config, context=context
+        )
+
+    # Every prompt that answered a turn fitted the budget and ended on the user's turn.
+    assert len(model.answer_prompts) == 300
+    for prompt in model.answer_prompts:
+        assert count_tokens(prompt) <= BUDGET
+        assert isinstance(prompt[0], SystemMessage) and isinstance(prompt[-1], HumanMessage)
+
+    # The summary step ran only when the history had outgrown the budget: far fewer times
+    # than there were turns, and each time it had whole turns to fold.
+    assert 5 <= len(model.summary_prompts) <= 300 // 5, len(model.summary_prompts)
+    first_fold = message_text(model.summary_prompts[0][1])
+    assert "User: My name is Bob." in first_fold
+    assert model.summaries[0] == "FACT name=Bob"
+
+    # What the summarizer returned for the early turns reaches the prompt at turn 300.
+    last_system = message_text(model.answer_prompts[-1][0])
+    assert SUMMARY_HEADING in last_system
+    assert "FACT name=Bob" in last_system
+    assert state["summary"] == model.summaries[-1]
+    assert "FACT name=Bob" in state["summary"]
+
+    # The thread keeps the summary and only the newest turns, so its size stays bounded.
+    assert count_tokens(state["messages"]) <= BUDGET
+    assert state["messages"][-1].content == "reply 300"
+    assert all("My name is Bob" not in message_text(m) for m in state["messages"])
+
+
+async def test_short_conversations_are_never_summarized(fake_model) -> None:
+    graph = build_graph(lambda _context: fake_model).compile(checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "short"}}
+    for text in ["Hi! I'm Bob", "What's my name?"]:
+        state = await graph.ainvoke(
+            {"messages": [{"role": "user", "content": text}]}, config, context=Context()
+        )
+    assert "summary" not in state
+    assert len(fake_model.prompts) == 2 and len(state["messages"]) == 4
+
+
+async def test_summary_off_only_trims(fake_model) -> None:
+    graph = build_graph(lambda _context: fake_model).compile(checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "t"}}
+    context = Context(max_history_tokens=100, summarize=False)
+    for number in range(20):
+        state = await graph.ainvoke(
+            {"messages": [{"role": "user", "content": f"message {number} " * 5}]},
+            config,
+            context=context,
+        )
+    assert "summary" not in state
+    assert len(state["messages"]) == 40, "without summaries the thread keeps every message"
+    assert len(fake_model.prompts) == 20
+
+
+def test_folding_keeps_newest_whole_turns_starting_on_a_human_message() -> None:
+    history: list[BaseMessage] = []
+    for number in range(10):
+        history += [HumanMessage(f"question {number} " * 4), AIMessage(f"answer {number} " * 4)]
+    older, kept = split_for_folding(history, 200, count_tokens)
+    assert older + kept == history
+    assert older and kept
+    assert isinstance(kept[0], HumanMessage)
+    assert count_tokens(kept) <= 100
