@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # llama.cpp is compiled once from source; GGML_NATIVE=OFF keeps the wheel portable.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: install dev test unit integration lint format clean bench-storage
+.PHONY: install dev test unit integration lint format clean bench-storage bench-long
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,17 +32,20 @@ integration: install ## Run the integration tests only (real server + embedded m
 	$(BIN)/pytest tests/integration_tests
 
 lint: install ## Ruff, formatting and mypy --strict
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/langgraph validate
 
 bench-storage: install ## Bytes stored per thread at 100/500/1,000 turns, both backends
 	$(BIN)/python -m bench.storage
 
+bench-long: install ## Prompt tokens and graph ms per turn at turns 10/100/1,000
+	$(BIN)/python -m bench.long_conversation
+
 format: install
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
 
 clean:
 	rm -rf $(VENV) .langgraph_api .chatbot .mypy_cache .ruff_cache .pytest_cache
