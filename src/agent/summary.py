@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from langchain_core.messages import (
+    AIMessage,
     AnyMessage,
     BaseMessage,
     HumanMessage,
@@ -29,10 +30,31 @@ KEEP_SHARE = 2
 
 SUMMARIZER_INSTRUCTIONS = (
     "You keep a running summary of a conversation between a user and an assistant. "
-    "Merge the new messages into the current summary. Keep every fact the user gave "
+    "Merge the new messages into the summary so far. Keep every fact the user gave "
     "about themselves (name, preferences, plans), decisions and open questions; drop "
     "small talk. Answer with the updated summary only, in at most {words} words."
 )
+
+SUMMARY_SO_FAR = "Summary so far:"
+NEW_MESSAGES = "New messages:"
+
+# Worked examples in the request itself: a small base model (the embedded one)
+# summarizes only when shown how, and a large model loses nothing by them.
+# Measured with Gemma 3 270M: without them it echoed the prompt; with them it
+# kept "The user's name is Bob." through four folds.
+_EXAMPLES = [
+    (
+        "none.",
+        'user: "Hi, I\'m Carol." assistant: "Hello Carol!" user: "I like tea." '
+        'assistant: "Tea is great."',
+        "The user's name is Carol. The user likes tea.",
+    ),
+    (
+        "The user's name is Carol. The user likes tea.",
+        'user: "It is cold today." assistant: "Stay warm!"',
+        "The user's name is Carol. The user likes tea.",
+    ),
+]
 
 
 def needs_folding(
@@ -66,14 +88,16 @@ def split_for_folding(
 def summarizer_prompt(summary: str, older: Sequence[BaseMessage], budget: int) -> list[BaseMessage]:
     """Return the prompt that asks the model to merge ``older`` into ``summary``."""
     words = max(20, budget // SUMMARY_SHARE * 3 // 4)
-    lines = "\n".join(f"{_speaker(message)}: {message_text(message)}" for message in older)
-    return [
-        SystemMessage(SUMMARIZER_INSTRUCTIONS.format(words=words)),
-        HumanMessage(
-            f"Current summary:\n{summary or '(none yet)'}\n\nNew messages:\n{lines}\n\n"
-            "Updated summary:"
-        ),
-    ]
+    prompt: list[BaseMessage] = [SystemMessage(SUMMARIZER_INSTRUCTIONS.format(words=words))]
+    for so_far, new, answer in _EXAMPLES:
+        prompt += [HumanMessage(_request(so_far, new)), AIMessage(answer)]
+    quoted = " ".join(f'{_speaker(m)}: "{message_text(m)}"' for m in older)
+    prompt.append(HumanMessage(_request(summary or "none.", quoted)))
+    return prompt
+
+
+def _request(so_far: str, new: str) -> str:
+    return f"{SUMMARY_SO_FAR} {so_far} {NEW_MESSAGES} {new}"
 
 
 def bound_summary(text: str, budget: int, count: TokenCounter) -> str:
@@ -86,4 +110,4 @@ def bound_summary(text: str, budget: int, count: TokenCounter) -> str:
 
 
 def _speaker(message: BaseMessage) -> str:
-    return {"human": "User", "ai": "Assistant"}.get(message.type, message.type.title())
+    return {"human": "user", "ai": "assistant"}.get(message.type, message.type)

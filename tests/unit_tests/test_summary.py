@@ -13,7 +13,12 @@ from langgraph.checkpoint.memory import InMemorySaver
 from agent.context import Context
 from agent.graph import build_graph
 from agent.history import SUMMARY_HEADING, count_tokens, message_text
-from agent.summary import SUMMARIZER_INSTRUCTIONS, split_for_folding
+from agent.summary import (
+    NEW_MESSAGES,
+    SUMMARIZER_INSTRUCTIONS,
+    SUMMARY_SO_FAR,
+    split_for_folding,
+)
 
 BUDGET = 300
 
@@ -39,12 +44,13 @@ class ScriptedModel(GenericFakeChatModel):
     ) -> ChatResult:
         if message_text(messages[0]).startswith(SUMMARIZER_INSTRUCTIONS[:40]):
             self.summary_prompts.append(list(messages))
-            request = message_text(messages[1])
-            current = request.split("Current summary:\n", 1)[1].split("\n\nNew messages:", 1)[0]
-            facts = [] if current == "(none yet)" else [current]
-            for line in request.split("\n"):
-                if "My name is " in line:
-                    facts.append("FACT name=" + line.split("My name is ", 1)[1].strip(" ."))
+            request = message_text(messages[-1])
+            so_far, new = request.removeprefix(SUMMARY_SO_FAR + " ").split(" " + NEW_MESSAGES, 1)
+            facts = [] if so_far == "none." else [so_far]
+            if "My name is " in new:
+                facts.append(
+                    "FACT name=" + new.split("My name is ", 1)[1].split('"')[0].strip(" .")
+                )
             summary = "; ".join(facts) or "small talk"
             self.summaries.append(summary)
             text = summary
@@ -75,8 +81,8 @@ async def test_300_turns_stay_in_budget_and_keep_the_name() -> None:
     # The summary step ran only when the history had outgrown the budget: far fewer times
     # than there were turns, and each time it had whole turns to fold.
     assert 5 <= len(model.summary_prompts) <= 300 // 5, len(model.summary_prompts)
-    first_fold = message_text(model.summary_prompts[0][1])
-    assert "User: My name is Bob." in first_fold
+    first_fold = message_text(model.summary_prompts[0][-1])
+    assert 'user: "My name is Bob."' in first_fold
     assert model.summaries[0] == "FACT name=Bob"
 
     # What the summarizer returned for the early turns reaches the prompt at turn 300.
