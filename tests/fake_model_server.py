@@ -31,6 +31,9 @@ class Settings:
     delay_s: float = 0.0
     """Seconds to wait before answering each request."""
 
+    failures: list[int] = []
+    """HTTP statuses to answer the next requests with, first one first (then normal)."""
+
     requests: int = 0
     """Chat completion requests received so far."""
 
@@ -55,6 +58,10 @@ async def chat_completions(request: Request) -> Response:
     settings.requests += 1
     if settings.delay_s:
         await asyncio.sleep(settings.delay_s)
+    if settings.failures:
+        status = settings.failures.pop(0)
+        error = {"message": f"scripted failure {status}", "type": "server_error", "code": status}
+        return JSONResponse({"error": error}, status_code=status)
     model = payload.get("model", "instant")
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if payload.get("stream"):

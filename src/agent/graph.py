@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
+import openai
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage, RemoveMessage, SystemMessage
+from langchain_core.messages import BaseMessage, HumanMessage, RemoveMessage, SystemMessage
+from langchain_core.runnables import Runnable
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
@@ -23,7 +25,7 @@ from agent.history import (
     message_text,
     render_system_prompt,
 )
-from agent.model import load_chat_model
+from agent.model import explain_failure, load_chat_model, resolve_endpoint
 from agent.prompts import DEFAULT_LANGUAGE
 from agent.state import State
 from agent.summary import bound_summary, needs_folding, split_for_folding, summarizer_prompt
@@ -35,6 +37,14 @@ ModelLoader = Callable[[Context], BaseChatModel]
 def _system(state: State, context: Context) -> SystemMessage:
     language = state.get("language") or DEFAULT_LANGUAGE
     return render_system_prompt(context.system_prompt, language, state.get("summary", ""))
+
+
+async def _ask(model: Runnable[Any, BaseMessage], prompt: list[BaseMessage]) -> BaseMessage:
+    """Call the model; turn a client failure (after its own retries) into a clear error."""
+    try:
+        return await model.ainvoke(prompt)
+    except openai.OpenAIError as error:
+        raise explain_failure(error, resolve_endpoint()) from error
 
 
 def build_graph(
@@ -80,7 +90,7 @@ def build_graph(
                 f"(max_history_tokens={context.max_history_tokens}): "
                 "send a shorter message or raise max_history_tokens."
             )
-        reply = await model_loader(context).ainvoke(prompt)
+        reply = await _ask(model_loader(context), prompt)
         return {"messages": [reply]}
 
     graph = StateGraph(State, context_schema=Context)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 
@@ -29,8 +30,18 @@ EMBEDDED_MAX_REPLY_TOKENS = 256
 """A cap on one reply of the small embedded model, which can ramble."""
 
 
+MAX_RETRIES = 2
+"""Retries of one model request by the OpenAI client (with exponential backoff) on
+connection errors, timeouts, 408/409/429 and 5xx; the graph adds none of its own,
+so attempts never multiply."""
+
+
 class ModelNotConfiguredError(RuntimeError):
     """No model endpoint can be reached with the current configuration."""
+
+
+class ModelCallError(RuntimeError):
+    """The model endpoint failed after its retries; the message names it and the cause."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,45 @@ class Endpoint:
     kind: Literal["openai", "compatible", "embedded"]
     base_url: str | None
     api_key: str
+
+
+def describe(endpoint: Endpoint) -> str:
+    """Name an endpoint for people (never with its key)."""
+    if endpoint.kind == "openai":
+        return "OpenAI"
+    if endpoint.kind == "embedded":
+        return f"the embedded model server at {endpoint.base_url}"
+    return f"the model server at {endpoint.base_url}"
+
+
+def explain_failure(error: openai.OpenAIError, endpoint: Endpoint) -> ModelCallError:
+    """Turn an OpenAI client error into a one-line explanation with what to do."""
+    where = describe(endpoint)
+    attempts = f"{MAX_RETRIES + 1} attempts"
+    if isinstance(error, openai.APITimeoutError):
+        cause = f"did not answer in time ({attempts})"
+        advice = "Raise CHATBOT_MODEL_TIMEOUT or check the server's load."
+    elif isinstance(error, openai.APIConnectionError):
+        cause = f"could not be reached ({attempts})"
+        advice = "Check that it runs and that OPENAI_BASE_URL is right."
+    elif isinstance(error, openai.RateLimitError):
+        cause = f"is rate-limiting requests (429, {attempts})"
+        advice = "Wait a moment and send the message again."
+    elif isinstance(error, openai.AuthenticationError):
+        cause = "rejected the API key (401)"
+        advice = "Check OPENAI_API_KEY."
+    elif isinstance(error, openai.NotFoundError):
+        cause = "does not know the model (404)"
+        advice = "Check CHATBOT_MODEL (the context's model)."
+    elif isinstance(error, openai.APIStatusError):
+        cause = f"answered {error.status_code}" + (
+            f" ({attempts})" if error.status_code >= 500 else ""
+        )
+        advice = "Try again later; the server's log says more."
+    else:
+        cause = f"failed: {error}"
+        advice = "Try again later."
+    return ModelCallError(f"The chat model failed: {where} {cause}. {advice}")
 
 
 def uses_embedded_model() -> bool:
@@ -92,6 +142,6 @@ def _chat_openai(
         base_url=base_url,
         api_key=api_key,  # type: ignore[arg-type]
         timeout=timeout,
-        max_retries=2,
+        max_retries=MAX_RETRIES,
         max_tokens=max_tokens,  # type: ignore[call-arg]
     )
