@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # llama.cpp is compiled once from source; GGML_NATIVE=OFF keeps the wheel portable.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: install dev test unit integration lint format clean bench-storage bench-long
+.PHONY: install dev test unit integration lint format clean bench-storage bench-long browser
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,14 +22,18 @@ install: $(INSTALLED) ## Create .venv and install the project with the embedded 
 dev: install ## Serve the chatbot (embedded model unless OPENAI_* is set)
 	$(BIN)/langgraph dev --host $(HOST) --port $(PORT) --no-browser
 
-test: install ## Run the whole test suite (unit + integration)
+test: install browser ## Run the whole test suite (unit + integration)
 	$(BIN)/pytest
 
 unit: install ## Run the unit tests only (seconds, no server)
 	$(BIN)/pytest tests/unit_tests
 
-integration: install ## Run the integration tests only (real server + embedded model)
+integration: install browser ## Run the integration tests only (real server + embedded model)
 	$(BIN)/pytest tests/integration_tests
+
+# Debian's Chromium for the chat page's browser tests (Playwright never downloads one).
+browser: ## Install Debian's chromium unless /usr/bin/chromium exists (needs root)
+	test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 lint: install ## Ruff, formatting and mypy --strict
 	$(BIN)/ruff check src tests bench

@@ -3,6 +3,7 @@
 Declared in ``langgraph.json`` under ``"http": {"app": ...}``; the LangGraph
 server mounts these routes beside its API and runs this lifespan at start-up
 and shutdown, so starting the server starts the model and stopping it stops it.
+It also serves the browser chat page at ``/chat/`` (``agent.web``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from agent.discovery import announce_url, withdraw_url
 from agent.local_model.launcher import embedded_model_server
 from agent.model import LOCAL_MODEL_URL_ENV, uses_embedded_model
 from agent.recovery import recover_threads
+from agent.web.routes import chat_routes
 
 logger = logging.getLogger(__name__)
 
@@ -61,4 +63,6 @@ async def model_info(_: Request) -> JSONResponse:
     return JSONResponse({"model": Context().model, "endpoint": endpoint})
 
 
-app = Starlette(routes=[Route("/chatbot/model", model_info)], lifespan=lifespan)
+app = Starlette(
+    routes=[Route("/chatbot/model", model_info), *chat_routes("/chat")], lifespan=lifespan
+)
