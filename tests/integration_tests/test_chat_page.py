@@ -200,6 +200,7 @@ def test_server_and_model_failures_are_shown(page: Page, dev_server: DevServer) 
     _send(page, "Are you there?")
     expect(alert).to_contain_text("500")
     expect(alert).to_contain_text("database is down")
+    expect(page.get_by_label("Message", exact=True)).to_have_value("Are you there?")
     page.get_by_role("button", name="Dismiss error").click()
     expect(alert).to_be_hidden()
 

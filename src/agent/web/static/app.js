@@ -343,6 +343,7 @@ async function send(text) {
   } catch (err) {
     reply.parentElement.classList.add("failed");
     if (!reply.textContent) reply.textContent = "(no reply)";
+    if (!els.input.value) els.input.value = text; // so it can be sent again
     throw err;
   } finally {
     reply.parentElement.classList.remove("streaming");
