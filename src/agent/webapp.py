@@ -3,7 +3,8 @@
 Declared in ``langgraph.json`` under ``"http": {"app": ...}``; the LangGraph
 server mounts these routes beside its API and runs this lifespan at start-up
 and shutdown, so starting the server starts the model and stopping it stops it.
-It also serves the browser chat page at ``/chat/`` (``agent.web``).
+It also serves the browser chat page at ``/chat/`` (``agent.web``), and its
+middleware refuses malformed run input before the server touches a thread.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -25,6 +27,7 @@ from agent.discovery import announce_url, withdraw_url
 from agent.local_model.launcher import embedded_model_server
 from agent.model import LOCAL_MODEL_URL_ENV, uses_embedded_model
 from agent.recovery import recover_threads
+from agent.validation import RunInputValidation
 from agent.web.routes import chat_routes
 
 logger = logging.getLogger(__name__)
@@ -64,5 +67,7 @@ async def model_info(_: Request) -> JSONResponse:
 
 
 app = Starlette(
-    routes=[Route("/chatbot/model", model_info), *chat_routes("/chat")], lifespan=lifespan
+    routes=[Route("/chatbot/model", model_info), *chat_routes("/chat")],
+    middleware=[Middleware(RunInputValidation)],
+    lifespan=lifespan,
 )
