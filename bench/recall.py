@@ -4,7 +4,8 @@ Through a real ``langgraph dev`` server with the embedded model: "Hi! I'm Bob",
 40 turns of small talk, then "What's my name?", with a token budget far
 smaller than the whole conversation, so the name survives only through the
 running summary. Repeated ``--runs`` times on fresh threads; prints each
-summary and reply, then the rate.
+summary and reply, then how often the summary kept the name and how often
+the reply used it.
 
     .venv/bin/python -m bench.recall --runs 10
 """
@@ -63,15 +64,17 @@ async def main() -> None:
     write_config(workdir)
     server = DevServer(workdir=workdir, port=free_port())
     server.start()
-    recalled = 0
+    recalled = kept = 0
     try:
         for run in range(1, args.runs + 1):
             ok, summary, reply, total = await one_run(server.url, args.budget, args.turns)
             recalled += ok
+            kept += "bob" in summary.lower()
             print(f"run {run}: recalled={ok} reply={reply!r} summary={summary!r}", flush=True)
     finally:
         server.stop()
     print(f"conversation ~{total} tokens, budget {args.budget} tokens")
+    print(f"name_in_summary: {kept}/{args.runs}")
     print(f"recall_rate: {recalled}/{args.runs}")
 
 

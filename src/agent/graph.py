@@ -28,7 +28,13 @@ from agent.history import (
 from agent.model import explain_failure, load_chat_model, resolve_endpoint
 from agent.prompts import DEFAULT_LANGUAGE
 from agent.state import State
-from agent.summary import bound_summary, needs_folding, split_for_folding, summarizer_prompt
+from agent.summary import (
+    bound_summary,
+    fold_chunks,
+    needs_folding,
+    split_for_folding,
+    summarizer_prompt,
+)
 
 ModelLoader = Callable[[Context], BaseChatModel]
 """Returns the chat model for a run's context (swapped for a fake in unit tests)."""
@@ -69,9 +75,12 @@ def build_graph(
         if not older:
             return {}
         summarizer = model_loader(context).with_config(tags=[TAG_NOSTREAM])
-        reply = await summarizer.ainvoke(summarizer_prompt(state.get("summary", ""), older, budget))
+        summary = state.get("summary", "")
+        for chunk in fold_chunks(older):
+            reply = await _ask(summarizer, summarizer_prompt(summary, chunk, budget))
+            summary = bound_summary(message_text(reply), budget, count)
         return {
-            "summary": bound_summary(message_text(reply), budget, count),
+            "summary": summary,
             "messages": [RemoveMessage(id=message.id) for message in older if message.id],
         }
 

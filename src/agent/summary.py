@@ -5,6 +5,9 @@ handed to the model together with the current summary, and the model's
 answer becomes the new summary; those turns then leave the thread's messages.
 The newest turns stay verbatim. The state (and so each turn's work and each
 checkpoint) stays bounded however long the conversation runs.
+
+The trade-off of :func:`fold_chunks`: the summary keeps what the user said, not
+the assistant's old replies.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ SUMMARY_SHARE = 4
 
 KEEP_SHARE = 2
 """After folding, the verbatim history takes at most 1/KEEP_SHARE of the budget."""
+
+FOLD_CHUNK = 4
+"""User messages handed to the summarizer per call."""
 
 SUMMARIZER_INSTRUCTIONS = (
     "You keep a running summary of a conversation between a user and an assistant. "
@@ -83,6 +89,19 @@ def split_for_folding(
     )
     older = list(history[: len(history) - len(kept)])
     return older, list(kept)
+
+
+def fold_chunks(older: Sequence[BaseMessage]) -> list[list[BaseMessage]]:
+    """Return the user's messages among ``older``, in summarizer-sized chunks.
+
+    The summary records what the user said: the assistant's replies are left
+    out, and a few messages go to the summarizer at a time. Measured with the
+    embedded Gemma 3 270M, both matter: given 13 whole turns at once it copied
+    its worked example ("Carol") instead of the user's name; given the user's
+    lines four at a time it kept "The user's name is Bob." through every fold.
+    """
+    said = [message for message in older if message.type == "human"]
+    return [said[start : start + FOLD_CHUNK] for start in range(0, len(said), FOLD_CHUNK)]
 
 
 def summarizer_prompt(summary: str, older: Sequence[BaseMessage], budget: int) -> list[BaseMessage]:
