@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agent.discovery import discovered_url
+from agent.tokens import DEFAULT_EXPIRES_IN, SECRET_ENV, auth_secret, create_token
 
 GRAPH_ID = "chatbot"
 """The graph id declared in ``langgraph.json`` (also its default assistant)."""
@@ -54,7 +55,9 @@ def main(
 
 
 def _client() -> SyncLangGraphClient:
-    return get_sync_client(url=settings.url, api_key=None)
+    token = os.environ.get("CHATBOT_TOKEN", "").strip()
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    return get_sync_client(url=settings.url, api_key=None, headers=headers)
 
 
 @contextmanager
@@ -73,6 +76,11 @@ def _server_errors() -> Iterator[None]:
         status = error.response.status_code
         if status == 404:
             errors.print(f"[red]Not found:[/red] {error.request.url.path}. Check the thread id.")
+        elif status == 401:
+            errors.print(
+                f"[red]The server wants a valid token:[/red] {error.response.text} "
+                "Set CHATBOT_TOKEN (from `chatbot token create <user>` on the server)."
+            )
         else:
             errors.print(f"[red]The server answered {status}:[/red] {error.response.text}")
         raise typer.Exit(1) from None
@@ -205,6 +213,36 @@ def delete(
     with _server_errors():
         _client().threads.delete(thread)
     console.print(f"deleted {thread}")
+
+
+token_app = typer.Typer(help="Bearer tokens for a server with authentication on.")
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Argument(help="User id the token names.")],
+    admin: Annotated[
+        bool, typer.Option("--admin", help="Let the token create, change and delete assistants.")
+    ] = False,
+    expires_in: Annotated[
+        int, typer.Option("--expires-in", min=1, help="Lifetime in seconds (default 30 days).")
+    ] = DEFAULT_EXPIRES_IN,
+) -> None:
+    """Print a signed token for USER (signed with CHATBOT_AUTH_SECRET)."""
+    secret = auth_secret()
+    if secret is None:
+        errors.print(
+            f"[red]{SECRET_ENV} is not set.[/red] Set it to the same secret the server uses, "
+            "then run this again."
+        )
+        raise typer.Exit(2)
+    try:
+        token = create_token(user, secret, admin=admin, expires_in=expires_in)
+    except ValueError as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    console.print(token, markup=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,193 @@
+"""Who may do what on the chatbot server: the ``langgraph_sdk.Auth`` handler in ``langgraph.json``.
+
+Authentication is by bearer token (``Authorization: Bearer <jwt>``, see
+``agent.tokens``). With ``CHATBOT_AUTH_SECRET`` unset, auth is off: every
+request is the local user and nothing is filtered (a warning says so in the
+server log). With it set:
+
+- threads, runs and crons record their owner (``metadata.owner``) and every
+  read, search, change or delete is filtered to the caller's own, so another
+  user's thread answers 404 and searches list only the caller's threads;
+- assistants may be read, searched and used by anyone, but only an admin
+  token may create, change or delete them;
+- store namespaces of a user start with their user id.
+
+Studio under ``langgraph dev`` (the ``x-auth-scheme: langsmith`` header)
+is let in as its own user, ``langgraph-studio-user``: it works, sees its own
+threads and nobody else's.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from langgraph_sdk import Auth
+
+from agent.tokens import SECRET_ENV, TokenError, auth_secret, verify_token
+
+logger = logging.getLogger(__name__)
+
+OWNER_KEY = "owner"
+"""Metadata key that records who owns a thread, run or cron."""
+
+ADMIN_PERMISSION = "admin"
+"""Permission carried by admin tokens: may create, change and delete assistants."""
+
+LOCAL_USER = "local"
+"""The identity of every request while auth is off."""
+
+AUTH_HELP = "Send 'Authorization: Bearer <token>'; create one with `chatbot token create <user>`."
+
+SECRET = auth_secret()
+"""The signing secret, read once when the server loads this module."""
+
+if SECRET is None:
+    logger.warning(
+        "Authentication is OFF: %s is not set, so anyone who can reach this server "
+        "can read and change every conversation. Set it to require bearer tokens.",
+        SECRET_ENV,
+    )
+
+auth = Auth()
+
+
+def _unauthorized(detail: str) -> Auth.exceptions.HTTPException:
+    return Auth.exceptions.HTTPException(
+        status_code=401,
+        detail=f"{detail} {AUTH_HELP}",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def authenticate_header(
+    authorization: str | None, secret: str | None
+) -> Auth.types.MinimalUserDict:
+    """Return the user an ``Authorization`` header names.
+
+    Args:
+        authorization: The header's value, if any.
+        secret: The signing secret; None means auth is off.
+
+    Raises:
+        Auth.exceptions.HTTPException: 401 when the header is missing, not a
+            bearer token, or the token is malformed, expired or wrongly signed.
+    """
+    if secret is None:
+        return {"identity": LOCAL_USER, "permissions": [ADMIN_PERMISSION], "is_authenticated": True}
+    if not authorization or not authorization.strip():
+        raise _unauthorized("Authentication required: no token was sent.")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized(
+            "Authentication required: the Authorization header is not a bearer token."
+        )
+    try:
+        user = verify_token(token.strip(), secret)
+    except TokenError as error:
+        raise _unauthorized(str(error)) from None
+    return {
+        "identity": user.user_id,
+        "permissions": [ADMIN_PERMISSION] if user.admin else [],
+        "is_authenticated": True,
+    }
+
+
+@auth.authenticate
+async def authenticate(authorization: str | None) -> Auth.types.MinimalUserDict:
+    """Authenticate one request from its bearer token (or as the local user when auth is off)."""
+    return authenticate_header(authorization, SECRET)
+
+
+def owner_filter(identity: str, value: Any) -> dict[str, str]:
+    """Record ``identity`` as the owner in ``value``'s metadata and return the matching filter.
+
+    Args:
+        identity: The caller's user id.
+        value: The mutable payload of the request (a dict for every resource action).
+    """
+    filters = {OWNER_KEY: identity}
+    if isinstance(value, dict):
+        metadata = value.get("metadata")
+        if not isinstance(metadata, dict):
+            metadata = {}
+            value["metadata"] = metadata
+        metadata.update(filters)
+    return filters
+
+
+@auth.on
+async def only_own(ctx: Auth.types.AuthContext, value: Any) -> dict[str, str] | None:
+    """Scope threads, runs and crons to their owner (everything not handled more specifically)."""
+    if SECRET is None:
+        return None
+    return owner_filter(ctx.user.identity, value)
+
+
+@auth.on.assistants.read
+async def anyone_may_read_assistants(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """Let every authenticated user read and use the assistants."""
+    return None
+
+
+@auth.on.assistants.search
+async def anyone_may_search_assistants(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """Let every authenticated user list the assistants."""
+    return None
+
+
+def require_admin(permissions: list[str] | tuple[str, ...], action: str) -> None:
+    """Raise 403 unless the caller holds the admin permission.
+
+    Args:
+        permissions: The caller's permissions.
+        action: What was attempted, for the message.
+    """
+    if ADMIN_PERMISSION not in permissions:
+        raise Auth.exceptions.HTTPException(
+            status_code=403,
+            detail=f"Only an admin may {action} assistants; create an admin token with "
+            "`chatbot token create <user> --admin`.",
+        )
+
+
+@auth.on.assistants.create
+async def admin_creates_assistants(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """Let only an admin create assistants."""
+    require_admin(list(ctx.permissions), "create")
+
+
+@auth.on.assistants.update
+async def admin_updates_assistants(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """Let only an admin change assistants."""
+    require_admin(list(ctx.permissions), "change")
+
+
+@auth.on.assistants.delete
+async def admin_deletes_assistants(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """Let only an admin delete assistants."""
+    require_admin(list(ctx.permissions), "delete")
+
+
+def scope_namespace(identity: str, value: dict[str, Any]) -> None:
+    """Confine a store operation to namespaces that start with ``identity``.
+
+    A missing or empty namespace (search, list) becomes ``(identity,)``; one
+    that starts with anything else is refused with 403.
+    """
+    namespace = tuple(value.get("namespace") or ())
+    if not namespace:
+        value["namespace"] = (identity,)
+    elif namespace[0] != identity:
+        raise Auth.exceptions.HTTPException(
+            status_code=403,
+            detail=f"Store namespaces of user {identity!r} start with {identity!r}.",
+        )
+
+
+@auth.on.store()
+async def own_store_namespace(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """Keep each user's store items under a namespace that starts with their user id."""
+    if SECRET is None:
+        return
+    scope_namespace(ctx.user.identity, value)

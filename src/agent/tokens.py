@@ -1,0 +1,80 @@
+"""Signed bearer tokens (JWT, HS256) that name a user of the chatbot server."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import jwt
+
+SECRET_ENV = "CHATBOT_AUTH_SECRET"
+"""Environment variable holding the signing secret; unset means auth is off."""
+
+ALGORITHM = "HS256"
+DEFAULT_EXPIRES_IN = 30 * 24 * 3600
+"""Default token lifetime in seconds (30 days)."""
+
+
+class TokenError(Exception):
+    """A token is missing, malformed, expired or wrongly signed."""
+
+
+@dataclass(frozen=True)
+class TokenUser:
+    """Who a valid token names.
+
+    Attributes:
+        user_id: The ``sub`` claim.
+        admin: Whether the token grants the admin role.
+    """
+
+    user_id: str
+    admin: bool
+
+
+def auth_secret() -> str | None:
+    """Return the signing secret from ``CHATBOT_AUTH_SECRET``, or None if unset or empty."""
+    return os.environ.get(SECRET_ENV) or None
+
+
+def create_token(
+    user_id: str,
+    secret: str,
+    *,
+    admin: bool = False,
+    expires_in: int = DEFAULT_EXPIRES_IN,
+    now: float | None = None,
+) -> str:
+    """Return a signed token for ``user_id``.
+
+    Args:
+        user_id: The user the token names (its ``sub`` claim).
+        secret: The HS256 signing secret.
+        admin: Give the token the admin role.
+        expires_in: Lifetime in seconds.
+        now: The issue time (defaults to the current time).
+    """
+    if not user_id.strip():
+        raise ValueError("The user id must not be empty.")
+    issued = int(time.time() if now is None else now)
+    claims = {"sub": user_id, "iat": issued, "exp": issued + expires_in, "admin": admin}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def verify_token(token: str, secret: str) -> TokenUser:
+    """Return the user a token names, or raise TokenError saying what is wrong with it."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenError("The token has expired; create a new one.") from None
+    except jwt.InvalidSignatureError:
+        raise TokenError("The token's signature is not valid for this server.") from None
+    except jwt.InvalidTokenError as error:
+        raise TokenError(f"The token is not valid: {error}.") from None
+    user_id = claims.get("sub")
+    if not isinstance(user_id, str) or not user_id:
+        raise TokenError("The token names no user (claim 'sub').")
+    return TokenUser(user_id=user_id, admin=claims.get("admin") is True)
