@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -85,7 +86,7 @@ async def test_300_turns_stay_in_budget_and_keep_the_name() -> None:
     # The summary step ran only when the history had outgrown the budget: on far fewer
     # turns than there were, never on two turns in a row, and never before the budget filled.
     assert 5 <= len(fold_turns) <= 300 // 4, fold_turns
-    assert all(later - earlier > 1 for earlier, later in zip(fold_turns, fold_turns[1:]))
+    assert all(later - earlier > 1 for earlier, later in pairwise(fold_turns))
     assert fold_turns[0] > 5
     first_fold = message_text(model.summary_prompts[0][-1])
     assert 'user: "My name is Bob."' in first_fold
