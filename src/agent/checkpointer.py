@@ -118,9 +118,52 @@ class SqliteSaver(_KeepLatest, AsyncSqliteSaver):
                     )
             await self.conn.commit()
 
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Delete the runs' checkpoints and writes, except each thread's latest checkpoint.
+
+        Older checkpoints are pruned, so the latest one is a thread's only copy
+        of its conversation: deleting a run must never wipe the thread.
+        """
+        ids = [str(run_id) for run_id in run_ids]
+        if not ids:
+            return
+        await self.setup()
+        marks = ",".join("?" * len(ids))
+        doomed = f"""SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints AS c
+                     WHERE json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({marks})
+                       AND checkpoint_id < (SELECT MAX(checkpoint_id) FROM checkpoints
+                                            WHERE thread_id = c.thread_id
+                                              AND checkpoint_ns = c.checkpoint_ns)"""
+        async with self.lock:
+            for table in ("writes", "checkpoints"):
+                await self.conn.execute(
+                    f"DELETE FROM {table} WHERE (thread_id, checkpoint_ns, checkpoint_id) "
+                    f"IN ({doomed})",
+                    ids,
+                )
+            await self.conn.commit()
+
 
 class PostgresSaver(_KeepLatest, AsyncPostgresSaver):
     """``AsyncPostgresSaver`` that keeps each thread's latest checkpoint only."""
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Delete the runs' checkpoints and writes, except each thread's latest checkpoint."""
+        ids = [str(run_id) for run_id in run_ids]
+        if not ids:
+            return
+        doomed = """SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints AS c
+                    WHERE metadata->>'run_id' = ANY(%(ids)s)
+                      AND checkpoint_id < (SELECT MAX(checkpoint_id) FROM checkpoints
+                                           WHERE thread_id = c.thread_id
+                                             AND checkpoint_ns = c.checkpoint_ns)"""
+        async with self._cursor() as cursor:
+            for table in ("checkpoint_writes", "checkpoints"):
+                await cursor.execute(
+                    f"DELETE FROM {table} WHERE (thread_id, checkpoint_ns, checkpoint_id) "
+                    f"IN ({doomed})",
+                    {"ids": ids},
+                )
 
     async def athreads(self) -> list[tuple[str, dict[str, Any]]]:
         """Return every stored thread id with its latest checkpoint's metadata."""

@@ -99,6 +99,12 @@ async def test_postgres_keeps_conversations_in_the_database_across_restarts(
         client = get_client(url=server.url, api_key=None)
         assert await states(client, [thread_a, thread_b]) == before
         assert_whole_turns(before[thread_a], ["Hi! I'm Bob", "What's my name?"])
+
+        # Deleting a run removes the run, never the conversation it is part of.
+        runs = await client.runs.list(thread_a)
+        await client.runs.delete(thread_a, runs[0]["run_id"])
+        assert len(await client.runs.list(thread_a)) == len(runs) - 1
+        assert (await states(client, [thread_a]))[thread_a] == before[thread_a]
     finally:
         server.stop()
 

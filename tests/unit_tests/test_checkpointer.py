@@ -103,3 +103,23 @@ async def test_keep_history_turns_pruning_off(fake_model, monkeypatch: pytest.Mo
             )
         history = [snapshot async for snapshot in graph.aget_state_history(config)]
     assert len(history) >= 4 * 3, "every step of every turn stays available for time travel"
+
+
+async def test_deleting_a_run_never_wipes_the_conversation(fake_model) -> None:
+    async with checkpointer() as saver:
+        graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
+        config: Any = {"configurable": {"thread_id": "t"}}
+        for number in range(2):
+            await graph.ainvoke(
+                {"messages": [{"role": "user", "content": f"turn {number}"}]},
+                {**config, "metadata": {"run_id": f"run-{number}"}},
+                context=Context(),
+            )
+        async with saver.conn.execute("SELECT count(*) FROM checkpoints") as cursor:
+            before = (await cursor.fetchone())[0]
+        await saver.adelete_for_runs(["run-1"])
+        async with saver.conn.execute("SELECT count(*) FROM checkpoints") as cursor:
+            after = (await cursor.fetchone())[0]
+        state = await graph.aget_state(config)
+    assert after == 1 < before, "the run's older checkpoints go, the latest stays"
+    assert [m.content for m in state.values["messages"][::2]] == ["turn 0", "turn 1"]
