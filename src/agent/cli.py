@@ -174,7 +174,12 @@ def threads(
     """List conversations, most recently updated first."""
     with _server_errors():
         found = _client().threads.search(limit=limit, sort_by="updated_at", sort_order="desc")
-    table = Table("thread", "updated", "first words", box=None)
+    # The id must survive a narrow (or piped, 80-column) terminal whole: it is what
+    # `chat --thread` and `history` take. The first words give way instead.
+    table = Table(box=None)
+    table.add_column("thread", no_wrap=True, min_width=36)
+    table.add_column("updated", no_wrap=True, min_width=19)
+    table.add_column("first words", no_wrap=True, overflow="ellipsis")
     for item in found:
         values = item.get("values") or {}
         messages = values.get("messages", []) if isinstance(values, dict) else []

@@ -52,6 +52,11 @@ async def test_chat_two_turns_then_list_resume_history_and_delete(
     assert len(replies) == 2 and all(replies), first.stdout
     assert "bob" in replies[1].lower(), first.stdout
 
+    # Another thread whose first words are long must not squeeze the ids out of shape.
+    other = (await client.threads.create())["thread_id"]
+    await client.runs.wait(
+        other, "chatbot", input={"messages": [{"role": "user", "content": "word " * 30}]}
+    )
     listed = chatbot(dev_server.url, "threads")
     assert listed.returncode == 0, listed.stderr
     row = next(line for line in listed.stdout.splitlines() if thread_id in line)
