@@ -37,6 +37,9 @@ class Settings:
     requests: int = 0
     """Chat completion requests received so far."""
 
+    counted: list[str] = []
+    """Texts the tokenizer endpoint was asked to count."""
+
 
 settings = Settings()
 
@@ -92,7 +95,19 @@ async def chat_completions(request: Request) -> Response:
     )
 
 
-app = Starlette(routes=[Route("/v1/chat/completions", chat_completions, methods=["POST"])])
+async def tokenize_count(request: Request) -> Response:
+    """Count like llama-cpp-python's ``/extras/tokenize/count``: one token a word, plus BOS."""
+    text = (await request.json())["input"]
+    settings.counted.append(text)
+    return JSONResponse({"count": len(text.split()) + 1})
+
+
+app = Starlette(
+    routes=[
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/extras/tokenize/count", tokenize_count, methods=["POST"]),
+    ]
+)
 
 
 def serve_in_thread(port: int, host: str = "127.0.0.1") -> uvicorn.Server:

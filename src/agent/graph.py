@@ -6,7 +6,7 @@ with its own checkpointer, which is what gives every thread its memory.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import openai
@@ -25,7 +25,12 @@ from agent.history import (
     message_text,
     render_system_prompt,
 )
-from agent.model import explain_failure, load_chat_model, resolve_endpoint
+from agent.model import (
+    ModelNotConfiguredError,
+    explain_failure,
+    load_chat_model,
+    resolve_endpoint,
+)
 from agent.prompts import DEFAULT_LANGUAGE
 from agent.state import State
 from agent.summary import (
@@ -35,6 +40,7 @@ from agent.summary import (
     split_for_folding,
     summarizer_prompt,
 )
+from agent.token_count import model_tokenizer
 
 ModelLoader = Callable[[Context], BaseChatModel]
 """Returns the chat model for a run's context (swapped for a fake in unit tests)."""
@@ -53,17 +59,39 @@ async def _ask(model: Runnable[Any, BaseMessage], prompt: list[BaseMessage]) -> 
         raise explain_failure(error, resolve_endpoint()) from error
 
 
-def build_graph(
-    model_loader: ModelLoader = load_chat_model, count: TokenCounter = count_tokens
-) -> StateGraph[Any, Any, Any, Any]:
-    """Return the uncompiled chatbot graph that calls the model ``model_loader`` gives."""
+async def _model_counter(messages: Sequence[BaseMessage]) -> TokenCounter:
+    """Return the counter that matches the model in use, ready for ``messages``."""
+    try:
+        endpoint = resolve_endpoint()
+    except ModelNotConfiguredError:
+        return count_tokens
+    if endpoint.kind != "embedded" or endpoint.base_url is None:
+        return count_tokens
+    tokenizer = model_tokenizer(endpoint.base_url)
+    await tokenizer.prepare(messages)
+    return tokenizer
 
-    def route(state: State, runtime: Runtime[Context]) -> Literal["summarize", "model"]:
+
+def build_graph(
+    model_loader: ModelLoader = load_chat_model, count: TokenCounter | None = None
+) -> StateGraph[Any, Any, Any, Any]:
+    """Return the uncompiled chatbot graph that calls the model ``model_loader`` gives.
+
+    ``count`` fixes the token counter (tests); by default each step uses the
+    one that matches the model in use (``agent.token_count``).
+    """
+
+    async def counter(messages: Sequence[BaseMessage]) -> TokenCounter:
+        return count if count is not None else await _model_counter(messages)
+
+    async def route(state: State, runtime: Runtime[Context]) -> Literal["summarize", "model"]:
         """Fold old turns first when the history no longer fits the budget."""
         context = runtime.context or Context()
-        if context.summarize and needs_folding(
-            state["messages"], _system(state, context), context.max_history_tokens, count
-        ):
+        if not context.summarize:
+            return "model"
+        system = _system(state, context)
+        tokens = await counter([system, *state["messages"]])
+        if needs_folding(state["messages"], system, context.max_history_tokens, tokens):
             return "summarize"
         return "model"
 
@@ -71,14 +99,15 @@ def build_graph(
         """Merge the oldest turns into the running summary and drop them from the thread."""
         context = runtime.context or Context()
         budget = context.max_history_tokens
-        older, _kept = split_for_folding(state["messages"], budget, count)
+        tokens = await counter(state["messages"])
+        older, _kept = split_for_folding(state["messages"], budget, tokens)
         if not older:
             return {}
         summarizer = model_loader(context).with_config(tags=[TAG_NOSTREAM])
         summary = state.get("summary", "")
         for chunk in fold_chunks(older):
             reply = await _ask(summarizer, summarizer_prompt(summary, chunk, budget))
-            summary = bound_summary(message_text(reply), budget, count)
+            summary = bound_summary(message_text(reply), budget, tokens)
         return {
             "summary": summary,
             "messages": [RemoveMessage(id=message.id) for message in older if message.id],
@@ -87,11 +116,12 @@ def build_graph(
     async def call_model(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Answer the newest message, in the thread's language, within the token budget."""
         context = runtime.context or Context()
+        system = _system(state, context)
         prompt = build_prompt(
             state["messages"],
-            system=_system(state, context),
+            system=system,
             max_tokens=context.max_history_tokens,
-            count=count,
+            count=await counter([system, *state["messages"]]),
         )
         if not any(isinstance(message, HumanMessage) for message in prompt):
             raise ValueError(

@@ -46,3 +46,21 @@ async def test_forty_turns_fold_into_a_summary_kept_in_thread_state(
     assert contents(values)[-2] == "What's my name?"
     assert contents(values)[-1] == "".join(chunks)
     assert "Hi! I'm Bob" not in contents(values)
+
+
+async def test_embedded_model_counts_with_gemmas_own_tokenizer() -> None:
+    from langchain_core.messages import HumanMessage
+
+    from agent.local_model.launcher import embedded_model_server
+    from agent.token_count import PER_MESSAGE, ModelTokenizer, approximate
+
+    async with embedded_model_server() as base_url:
+        tokenizer = ModelTokenizer(base_url)
+        korean = HumanMessage("안녕하세요, 저는 밥입니다. 만나서 반갑습니다.")
+        await tokenizer.prepare([HumanMessage("Hi! I'm Bob"), korean])
+        preamble = tokenizer([])
+        assert preamble > 0, "the transcript's preamble is part of every prompt"
+        # Gemma's tokenizer, measured: 6 and 11 tokens; the approximation says 4 and 8.
+        assert tokenizer([HumanMessage("Hi! I'm Bob")]) - preamble == 6 + PER_MESSAGE
+        assert tokenizer([korean]) - preamble == 11 + PER_MESSAGE
+        assert approximate(str(korean.content)) == 8

@@ -1,0 +1,77 @@
+"""Token counting that matches the model: the embedded model's own tokenizer, cached."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+
+from agent.context import Context
+from agent.graph import build_graph
+from agent.local_model.launcher import free_port
+from agent.local_model.transcript import FEW_SHOT_PREAMBLE
+from agent.model import LOCAL_MODEL_URL_ENV
+from agent.token_count import PER_MESSAGE, ModelTokenizer, approximate
+from tests import fake_model_server as fake
+
+
+@pytest.fixture
+def embedded_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The scripted server posing as the embedded model."""
+    port = free_port()
+    server = fake.serve_in_thread(port)
+    fake.settings.counted, fake.settings.failures = [], []
+    url = f"http://127.0.0.1:{port}/v1"
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(LOCAL_MODEL_URL_ENV, url)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+
+
+async def test_counts_come_from_the_model_server_and_are_cached(embedded_url: str) -> None:
+    tokenizer = ModelTokenizer(embedded_url)
+    messages = [HumanMessage("one two three"), AIMessage("four five")]
+    await tokenizer.prepare(messages)
+    # The fake counts a token a word plus the BOS token llama-cpp-python adds to each
+    # text; a prompt has one BOS, counted with the preamble.
+    preamble = len(FEW_SHOT_PREAMBLE.split()) + 1
+    assert tokenizer(messages) == preamble + 3 + 2 + 2 * PER_MESSAGE
+    assert sorted(fake.settings.counted) == sorted(
+        [FEW_SHOT_PREAMBLE, "one two three", "four five"]
+    )
+
+    await tokenizer.prepare([*messages, HumanMessage("six")])
+    assert fake.settings.counted[-1] == "six", "only the new text is counted"
+    assert len(fake.settings.counted) == 4
+
+
+async def test_unprepared_or_uncountable_text_is_estimated(embedded_url: str) -> None:
+    tokenizer = ModelTokenizer(embedded_url)
+    unknown = HumanMessage("never prepared text")
+    assert tokenizer([unknown]) == approximate("never prepared text") + PER_MESSAGE
+    broken = ModelTokenizer(f"http://127.0.0.1:{free_port()}/v1")
+    await broken.prepare([unknown])  # nothing listens: logged, estimated
+    assert broken([unknown]) == approximate("never prepared text") + PER_MESSAGE
+
+
+async def test_the_embedded_model_budget_is_kept_in_its_own_tokens(embedded_url: str) -> None:
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "t"}}
+    budget = 200
+    tokenizer = ModelTokenizer(embedded_url)
+    for number in range(30):
+        state = await graph.ainvoke(
+            {"messages": [{"role": "user", "content": f"turn {number} about the weather"}]},
+            config,
+            context=Context(model="embedded", max_history_tokens=budget),
+        )
+    assert state.get("summary"), "the history outgrew the budget and was folded"
+    await tokenizer.prepare(state["messages"])
+    assert tokenizer(state["messages"]) <= budget
+    assert "turn 29 about the weather" in fake.settings.counted, "counted by the model server"
