@@ -22,15 +22,8 @@ from langgraph_sdk import get_client
 
 from agent.history import count_tokens
 from agent.local_model.launcher import free_port
+from tests.integration_tests.helpers import SMALL_TALK
 from tests.integration_tests.server import DevServer, write_config
-
-SMALL_TALK = [
-    "The weather is nice today.",
-    "I like walking in the park.",
-    "Do you like music?",
-    "I had pasta for lunch.",
-    "My favourite colour is blue.",
-]
 
 
 async def one_run(url: str, budget: int, turns: int) -> tuple[bool, str, str, int]:

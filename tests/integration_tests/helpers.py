@@ -8,6 +8,15 @@ from langgraph_sdk.client import LangGraphClient
 
 GRAPH_ID = "chatbot"
 
+SMALL_TALK = [
+    "The weather is nice today.",
+    "I like walking in the park.",
+    "Do you like music?",
+    "I had pasta for lunch.",
+    "My favourite colour is blue.",
+]
+"""Turns that carry no fact worth remembering, for long-conversation tests and benches."""
+
 
 def user(text: str) -> dict[str, Any]:
     """Return the run input for one user message."""

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from langgraph_sdk.client import LangGraphClient
 
-from .helpers import GRAPH_ID, contents, user
+from .helpers import GRAPH_ID, SMALL_TALK, contents, user
 
 BUDGET = 300
-SMALL_TALK = [
-    "The weather is nice today.",
-    "I like walking in the park.",
-    "Do you like music?",
-    "I had pasta for lunch.",
-    "My favourite colour is blue.",
-]
 
 
 async def test_forty_turns_fold_into_a_summary_kept_in_thread_state(
