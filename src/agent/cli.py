@@ -105,17 +105,32 @@ def _stream_reply(
     payload: dict[str, Any] = {"messages": [{"role": "user", "content": text}]}
     if language:
         payload["language"] = language
+    if client.threads.get(thread_id).get("status") == "busy":
+        console.print(
+            "[yellow]A reply is still being written in this thread (another window?). "
+            "Yours is queued and will be answered right after it.[/yellow]"
+        )
     console.print("[bold green]bot>[/bold green] ", end="")
+    # enqueue: a message sent while another reply is under way waits its turn, so no
+    # message is dropped (reject), no reply is cut off (interrupt) or erased (rollback).
     for part in client.runs.stream(
-        thread_id, GRAPH_ID, input=payload, stream_mode="messages-tuple"
+        thread_id,
+        GRAPH_ID,
+        input=payload,
+        stream_mode="messages-tuple",
+        multitask_strategy="enqueue",
     ):
         if part.event == "messages":
-            chunk, _metadata = part.data
-            if chunk.get("type") in ("AIMessageChunk", "ai"):
+            chunk, metadata = part.data
+            if (
+                chunk.get("type") in ("AIMessageChunk", "ai")
+                and metadata.get("langgraph_node", "model") == "model"
+            ):
                 console.print(_text(chunk.get("content")), end="", markup=False)
         elif part.event == "error":
             console.print()
-            errors.print(f"[red]The reply failed:[/red] {part.data}")
+            detail = part.data.get("message") if isinstance(part.data, dict) else None
+            errors.print(f"[red]The reply failed:[/red] {detail or part.data}")
             return
     console.print()
 

@@ -1,0 +1,79 @@
+"""Two windows on one thread: the second message waits its turn, and the CLI says so."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from langgraph_sdk import get_client
+
+from agent.local_model.launcher import free_port
+from tests import fake_model_server as fake
+
+from .helpers import GRAPH_ID, user
+from .server import CHATBOT_CLI, DevServer, server_environment, write_config
+
+
+@pytest.fixture
+def slow_model_server(tmp_path: Path) -> Iterator[DevServer]:
+    """A dev server whose model (the scripted one) takes a while to answer."""
+    port = free_port()
+    model = fake.serve_in_thread(port)
+    fake.settings.delay_s, fake.settings.failures = 0.0, []
+    write_config(tmp_path)
+    server = DevServer(
+        workdir=tmp_path,
+        port=free_port(),
+        env=server_environment(
+            OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1", OPENAI_API_KEY="test"
+        ),
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        fake.settings.delay_s = 0.0
+        model.should_exit = True
+
+
+async def test_message_sent_during_a_reply_is_queued_and_answered_after_it(
+    slow_model_server: DevServer,
+) -> None:
+    client = get_client(url=slow_model_server.url, api_key=None)
+    thread = (await client.threads.create())["thread_id"]
+    fake.settings.delay_s = 4.0
+    await client.runs.create(thread, GRAPH_ID, input=user("first window"))
+
+    async def busy() -> bool:
+        return (await client.threads.get(thread))["status"] == "busy"
+
+    for _ in range(100):
+        if await busy():
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail("the first reply never started")
+
+    second = await asyncio.to_thread(
+        subprocess.run,
+        [str(CHATBOT_CLI), "--url", slow_model_server.url, "chat", "--thread", thread],
+        input="second window\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 0, second.stderr
+    assert "Yours is queued and will be answered right after it" in second.stdout
+    assert f"bot> {fake.REPLY.strip()}" in " ".join(second.stdout.split())
+
+    messages = (await client.threads.get_state(thread))["values"]["messages"]
+    assert [(m["type"], m["content"].strip()) for m in messages] == [
+        ("human", "first window"),
+        ("ai", fake.REPLY),
+        ("human", "second window"),
+        ("ai", fake.REPLY),
+    ]
