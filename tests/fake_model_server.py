@@ -31,8 +31,12 @@ class Settings:
     delay_s: float = 0.0
     """Seconds to wait before answering each request."""
 
-    failures: list[int] = []
-    """HTTP statuses to answer the next requests with, first one first (then normal)."""
+    failures: list[int | str | None] = []
+    """How to answer the next requests, first one first: an HTTP status, "timeout"
+    (hang for :attr:`hang_s`), or None (answer normally); normal once it is empty."""
+
+    hang_s: float = 5.0
+    """How long a "timeout" request hangs before answering."""
 
     requests: int = 0
     """Chat completion requests received so far."""
@@ -61,10 +65,12 @@ async def chat_completions(request: Request) -> Response:
     settings.requests += 1
     if settings.delay_s:
         await asyncio.sleep(settings.delay_s)
-    if settings.failures:
-        status = settings.failures.pop(0)
-        error = {"message": f"scripted failure {status}", "type": "server_error", "code": status}
-        return JSONResponse({"error": error}, status_code=status)
+    fault = settings.failures.pop(0) if settings.failures else None
+    if fault == "timeout":
+        await asyncio.sleep(settings.hang_s)
+    elif isinstance(fault, int):
+        error = {"message": f"scripted failure {fault}", "type": "server_error", "code": fault}
+        return JSONResponse({"error": error}, status_code=fault)
     model = payload.get("model", "instant")
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if payload.get("stream"):

@@ -1,0 +1,97 @@
+"""A flaky model behind a real server: every turn succeeds or fails clearly, nothing is mixed up."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph_sdk import get_client
+
+from agent.local_model.launcher import free_port
+from tests import fake_model_server as fake
+
+from .helpers import GRAPH_ID, user
+from .server import DevServer, server_environment, write_config
+
+TURNS = 50
+FAILURE_RATE = 0.3
+
+
+@pytest.fixture
+def flaky_server(tmp_path: Path) -> Iterator[tuple[DevServer, str]]:
+    port = free_port()
+    model = fake.serve_in_thread(port)
+    url = f"http://127.0.0.1:{port}/v1"
+    fake.settings.delay_s, fake.settings.hang_s, fake.settings.requests = 0.0, 3.0, 0
+    rng = random.Random(7)  # the same schedule every run
+    fake.settings.failures = [
+        rng.choice([429, 500, 503, "timeout"]) if rng.random() < FAILURE_RATE else None
+        for _ in range(TURNS * 3)
+    ]
+    write_config(tmp_path)
+    server = DevServer(
+        workdir=tmp_path,
+        port=free_port(),
+        env=server_environment(
+            OPENAI_BASE_URL=url, OPENAI_API_KEY="test", CHATBOT_MODEL_TIMEOUT="1"
+        ),
+    )
+    server.start()
+    try:
+        yield server, url
+    finally:
+        server.stop()
+        fake.settings.failures = []
+        model.should_exit = True
+
+
+async def test_thirty_percent_of_model_calls_failing_over_fifty_turns(
+    flaky_server: tuple[DevServer, str],
+) -> None:
+    server, model_url = flaky_server
+    client = get_client(url=server.url, api_key=None)
+    thread = (await client.threads.create())["thread_id"]
+    outcomes: list[str] = []
+    for turn in range(TURNS):
+        text = f"message {turn}"
+        error: Any = None
+        if turn % 2:  # half the turns streamed, half waited on
+            async for part in client.runs.stream(
+                thread, GRAPH_ID, input=user(text), stream_mode="messages-tuple"
+            ):
+                if part.event == "error":
+                    error = part.data
+        else:
+            result = await client.runs.wait(thread, GRAPH_ID, input=user(text), raise_error=False)
+            error = result.get("__error__") if isinstance(result, dict) else None
+        if error:
+            assert error["error"] == "ModelCallError", error
+            assert f"the model server at {model_url}" in error["message"]
+            assert (
+                "(3 attempts)" in error["message"] or "did not answer in time" in error["message"]
+            )
+            outcomes.append("failed")
+        else:
+            outcomes.append("answered")
+
+    messages = (await client.threads.get_state(thread))["values"]["messages"]
+    humans = [m["content"] for m in messages if m["type"] == "human"]
+    assert humans == [f"message {turn}" for turn in range(TURNS)], "a message was lost or doubled"
+    assert len({m["id"] for m in messages}) == len(messages)
+    # Each answered turn has exactly one reply, right after its message; a failed turn none.
+    replies_after = []
+    for index, message in enumerate(messages):
+        if message["type"] == "human":
+            following = messages[index + 1] if index + 1 < len(messages) else None
+            replies_after.append(following is not None and following["type"] == "ai")
+    assert replies_after == [outcome == "answered" for outcome in outcomes]
+    assert all(
+        messages[index - 1]["type"] == "human"
+        for index, message in enumerate(messages)
+        if message["type"] == "ai"
+    ), "a reply without its message"
+    assert outcomes.count("answered") >= TURNS * 0.8, outcomes
+    assert fake.settings.requests > TURNS, "the flaky calls were retried"
