@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # llama.cpp is compiled once from source; GGML_NATIVE=OFF keeps the wheel portable.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: install dev test unit integration lint format clean bench-storage bench-long browser
+.PHONY: install dev test unit integration lint format clean bench-storage bench-long bench-load browser
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ bench-storage: install ## Bytes stored per thread at 100/500/1,000 turns, both b
 
 bench-long: install ## Prompt tokens and graph ms per turn at turns 10/100/1,000
 	$(BIN)/python -m bench.long_conversation
+
+bench-load: install ## 50 conversations x 20 turns at once: turns/s, p50/p95, integrity
+	$(BIN)/python -m bench.load
 
 format: install
 	$(BIN)/ruff format src tests bench

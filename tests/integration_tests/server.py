@@ -71,6 +71,7 @@ class DevServer:
     workdir: Path
     port: int
     env: dict[str, str] = field(default_factory=server_environment)
+    extra_args: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
     url: str = ""
     starts: int = 0
@@ -93,6 +94,7 @@ class DevServer:
                 str(self.port),
                 "--no-browser",
                 "--no-reload",
+                *self.extra_args,
             ],
             cwd=self.workdir,
             env=self.env,
