@@ -1,9 +1,10 @@
 """A scripted OpenAI-compatible chat server for tests and benchmarks.
 
 ``python -m tests.fake_model_server --port N`` or :func:`serve_in_thread`. It
-answers every chat completion (streamed or not) with a short fixed reply, at
-once unless :data:`settings` says to wait, so what a test or benchmark
-measures is the chatbot stack, not a model.
+answers every chat completion (streamed or not) at once with a short fixed
+reply, unless :data:`settings` scripts otherwise: replies to give, a delay,
+and faults by schedule (HTTP statuses, hangs past the client's timeout), so
+what a test or benchmark measures is the chatbot stack, not a model.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class Settings:
 
     delay_s: float = 0.0
     """Seconds to wait before answering each request."""
+
+    replies: list[str] = []
+    """Replies to give, first one first; :data:`REPLY` once it is empty."""
 
     failures: list[int | str | None] = []
     """How to answer the next requests, first one first: an HTTP status, "timeout"
@@ -60,7 +64,7 @@ def _chunk(completion_id: str, model: str, delta: dict[str, str], finish: str | 
 
 
 async def chat_completions(request: Request) -> Response:
-    """Answer a chat completion request with :data:`REPLY`."""
+    """Answer a chat completion request as :data:`settings` scripts it."""
     payload = await request.json()
     settings.requests += 1
     if settings.delay_s:
@@ -72,12 +76,13 @@ async def chat_completions(request: Request) -> Response:
         error = {"message": f"scripted failure {fault}", "type": "server_error", "code": fault}
         return JSONResponse({"error": error}, status_code=fault)
     model = payload.get("model", "instant")
+    reply = settings.replies.pop(0) if settings.replies else REPLY
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if payload.get("stream"):
 
         async def events() -> AsyncIterator[str]:
             yield _chunk(completion_id, model, {"role": "assistant", "content": ""}, None)
-            for word in REPLY.split(" "):
+            for word in reply.split(" "):
                 yield _chunk(completion_id, model, {"content": word + " "}, None)
             yield _chunk(completion_id, model, {}, "stop")
             yield "data: [DONE]\n\n"
@@ -92,7 +97,7 @@ async def chat_completions(request: Request) -> Response:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": REPLY},
+                    "message": {"role": "assistant", "content": reply},
                     "finish_reason": "stop",
                 }
             ],

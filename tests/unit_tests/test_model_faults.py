@@ -20,6 +20,7 @@ def model_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     port = free_port()
     server = fake.serve_in_thread(port)
     fake.settings.failures, fake.settings.requests, fake.settings.delay_s = [], 0, 0.0
+    fake.settings.replies = []
     url = f"http://127.0.0.1:{port}/v1"
     monkeypatch.setenv("OPENAI_BASE_URL", url)
     monkeypatch.setenv("OPENAI_API_KEY", "test")
@@ -40,8 +41,9 @@ async def turn(graph: Any, text: str) -> Any:
 async def test_a_passing_fault_is_retried_by_the_client(model_url: str) -> None:
     graph = build_graph().compile(checkpointer=InMemorySaver())
     fake.settings.failures = [429, 503]
+    fake.settings.replies = ["Hello after two failures."]
     state = await turn(graph, "Hi")
-    assert state["messages"][-1].content == fake.REPLY
+    assert state["messages"][-1].content == "Hello after two failures."
     assert fake.settings.requests == 3, "two retries, then the answer"
 
 
