@@ -3,8 +3,10 @@
 ``python -m tests.fake_model_server --port N`` or :func:`serve_in_thread`. It
 answers every chat completion (streamed or not) at once with a short fixed
 reply, unless :data:`settings` scripts otherwise: replies to give, a delay,
-and faults by schedule (HTTP statuses, hangs past the client's timeout), so
-what a test or benchmark measures is the chatbot stack, not a model.
+and faults by schedule, before the reply (HTTP statuses, hangs past the
+client's timeout) or in the middle of it (a dropped connection, a stall, an
+error event), so what a test or benchmark measures is the chatbot stack, not
+a model.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -36,8 +39,16 @@ class Settings:
     """Replies to give, first one first; :data:`REPLY` once it is empty."""
 
     failures: list[int | str | None] = []
-    """How to answer the next requests, first one first: an HTTP status, "timeout"
-    (hang for :attr:`hang_s`), or None (answer normally); normal once it is empty."""
+    """How to answer the next requests, first one first; normal once it is empty.
+
+    * an HTTP status: answer with that error;
+    * ``"timeout"``: hang for :attr:`hang_s` before answering;
+    * ``"cut"``: send the first half of the reply, then drop the connection;
+    * ``"stall"``: send the first half, then hang for :attr:`hang_s` mid-reply;
+    * ``"error-event"``: stream the first half, then an error event (streamed
+      requests; a plain request gets a 500 instead);
+    * None: answer normally.
+    """
 
     hang_s: float = 5.0
     """How long a "timeout" request hangs before answering."""
@@ -63,6 +74,59 @@ def _chunk(completion_id: str, model: str, delta: dict[str, str], finish: str | 
     return f"data: {json.dumps(body)}\n\n"
 
 
+class _ScriptedCut(Exception):
+    """Raised inside a response body to make the server drop the connection."""
+
+
+def _completion(completion_id: str, model: str, reply: str) -> dict[str, Any]:
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": reply},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4},
+    }
+
+
+async def _stream(
+    completion_id: str, model: str, reply: str, fault: int | str | None
+) -> AsyncIterator[str]:
+    """Stream ``reply`` a word a chunk; a mid-reply ``fault`` strikes halfway."""
+    words = reply.split(" ")
+    half = max(1, len(words) // 2)
+    yield _chunk(completion_id, model, {"role": "assistant", "content": ""}, None)
+    for index, word in enumerate(words):
+        if index == half and fault == "cut":
+            raise _ScriptedCut("scripted: connection dropped mid-reply")
+        if index == half and fault == "stall":
+            await asyncio.sleep(settings.hang_s)
+        if index == half and fault == "error-event":
+            error = {"message": "scripted failure mid-reply", "type": "server_error"}
+            yield f"data: {json.dumps({'error': error})}\n\n"
+            return
+        text = word if index == 0 else " " + word
+        yield _chunk(completion_id, model, {"content": text}, None)
+    yield _chunk(completion_id, model, {}, "stop")
+    yield "data: [DONE]\n\n"
+
+
+async def _body_cut_short(text: str, fault: int | str | None) -> AsyncIterator[str]:
+    """Send the first half of a plain response body, then drop or stall."""
+    yield text[: len(text) // 2]
+    if fault == "stall":
+        await asyncio.sleep(settings.hang_s)
+        yield text[len(text) // 2 :]
+        return
+    raise _ScriptedCut("scripted: connection dropped mid-body")
+
+
 async def chat_completions(request: Request) -> Response:
     """Answer a chat completion request as :data:`settings` scripts it."""
     payload = await request.json()
@@ -72,38 +136,21 @@ async def chat_completions(request: Request) -> Response:
     fault = settings.failures.pop(0) if settings.failures else None
     if fault == "timeout":
         await asyncio.sleep(settings.hang_s)
-    elif isinstance(fault, int):
-        error = {"message": f"scripted failure {fault}", "type": "server_error", "code": fault}
-        return JSONResponse({"error": error}, status_code=fault)
+    elif isinstance(fault, int) or (fault == "error-event" and not payload.get("stream")):
+        status = fault if isinstance(fault, int) else 500
+        error = {"message": f"scripted failure {status}", "type": "server_error", "code": status}
+        return JSONResponse({"error": error}, status_code=status)
     model = payload.get("model", "instant")
     reply = settings.replies.pop(0) if settings.replies else REPLY
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if payload.get("stream"):
-
-        async def events() -> AsyncIterator[str]:
-            yield _chunk(completion_id, model, {"role": "assistant", "content": ""}, None)
-            for word in reply.split(" "):
-                yield _chunk(completion_id, model, {"content": word + " "}, None)
-            yield _chunk(completion_id, model, {}, "stop")
-            yield "data: [DONE]\n\n"
-
-        return StreamingResponse(events(), media_type="text/event-stream")
-    return JSONResponse(
-        {
-            "id": completion_id,
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": reply},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 3, "total_tokens": 4},
-        }
-    )
+        return StreamingResponse(
+            _stream(completion_id, model, reply, fault), media_type="text/event-stream"
+        )
+    body = json.dumps(_completion(completion_id, model, reply))
+    if fault in ("cut", "stall"):
+        return StreamingResponse(_body_cut_short(body, fault), media_type="application/json")
+    return Response(body, media_type="application/json")
 
 
 async def tokenize_count(request: Request) -> Response:

@@ -36,7 +36,7 @@ def default_model_name() -> str:
     return EMBEDDED_MODEL_NAME
 
 
-def _env_number(name: str, default: _Number) -> _Number:
+def env_number(name: str, default: _Number) -> _Number:
     """Read a number of ``default``'s type from ``$name``, naming the variable if it is not one."""
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -81,14 +81,14 @@ class Context:
         },
     )
     temperature: float = field(
-        default=_env_number("CHATBOT_TEMPERATURE", 0.0),
+        default=env_number("CHATBOT_TEMPERATURE", 0.0),
         metadata={
             "description": "Sampling temperature (0 = deterministic, up to 2). "
             "Default: $CHATBOT_TEMPERATURE or 0."
         },
     )
     max_history_tokens: int = field(
-        default=_env_number("CHATBOT_MAX_HISTORY_TOKENS", 2000),
+        default=env_number("CHATBOT_MAX_HISTORY_TOKENS", 2000),
         metadata={
             "description": "Token budget of the prompt sent to the model (system prompt plus "
             "history); older turns beyond it are left out. "

@@ -7,11 +7,18 @@ with its own checkpointer, which is what gives every thread its memory.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import openai
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, RemoveMessage, SystemMessage
+from langchain_core.messages import (
+    BaseMessage,
+    BaseMessageChunk,
+    HumanMessage,
+    RemoveMessage,
+    SystemMessage,
+    message_chunk_to_message,
+)
 from langchain_core.runnables import Runnable
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.graph import START, StateGraph
@@ -26,7 +33,9 @@ from agent.history import (
     render_system_prompt,
 )
 from agent.model import (
+    ModelCallError,
     ModelNotConfiguredError,
+    describe,
     explain_failure,
     load_chat_model,
     resolve_endpoint,
@@ -52,11 +61,25 @@ def _system(state: State, context: Context) -> SystemMessage:
 
 
 async def _ask(model: Runnable[Any, BaseMessage], prompt: list[BaseMessage]) -> BaseMessage:
-    """Call the model; turn a client failure (after its own retries) into a clear error."""
+    """Stream the model's reply; turn a client failure into a clear error.
+
+    The reply is always requested as a stream, whether or not the run streams
+    it on to its client, so the read timeout applies between tokens rather than
+    to the whole reply, and a failure can be told apart by whether it struck
+    before the reply began (retried by the client) or in its middle (not).
+    """
+    reply: BaseMessageChunk | None = None
     try:
-        return await model.ainvoke(prompt)
+        async for message in model.astream(prompt):
+            chunk = cast(BaseMessageChunk, message)  # chat models stream chunks
+            reply = chunk if reply is None else reply + chunk
     except openai.OpenAIError as error:
-        raise explain_failure(error, resolve_endpoint()) from error
+        raise explain_failure(error, resolve_endpoint(), mid_reply=reply is not None) from error
+    if reply is None:
+        raise ModelCallError(
+            f"The chat model failed: {describe(resolve_endpoint())} sent no reply."
+        )
+    return message_chunk_to_message(reply)
 
 
 async def _model_counter(messages: Sequence[BaseMessage]) -> TokenCounter:

@@ -18,7 +18,7 @@ import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 
-from agent.context import Context
+from agent.context import Context, env_number
 
 LOCAL_MODEL_URL_ENV = "CHATBOT_LOCAL_MODEL_URL"
 """Base URL (ending in ``/v1``) of the running embedded model server."""
@@ -62,10 +62,30 @@ def describe(endpoint: Endpoint) -> str:
     return f"the model server at {endpoint.base_url}"
 
 
-def explain_failure(error: openai.OpenAIError, endpoint: Endpoint) -> ModelCallError:
-    """Turn an OpenAI client error into a one-line explanation with what to do."""
+MID_REPLY_ADVICE = "The partial reply was not saved; send the message again."
+
+
+def explain_failure(
+    error: openai.OpenAIError, endpoint: Endpoint, mid_reply: bool = False
+) -> ModelCallError:
+    """Turn a model client error into a one-line explanation with what to do.
+
+    Failures before the reply starts come after the client's retries. Failures in
+    the middle of a streamed reply (``mid_reply``: a dropped connection, a stall,
+    an error event) are not retried: part of the reply has already reached the
+    user, and a second attempt would be shown glued to it.
+    """
     where = describe(endpoint)
     attempts = f"{MAX_RETRIES + 1} attempts"
+    if mid_reply:
+        if isinstance(error, openai.APITimeoutError):
+            cause = "stopped sending in the middle of its reply (read timeout)"
+        elif isinstance(error, openai.APIConnectionError):
+            cause = "dropped the connection in the middle of its reply"
+        else:
+            detail = error.message if isinstance(error, openai.APIError) else str(error)
+            cause = f"reported an error in the middle of its reply: {detail}"
+        return ModelCallError(f"The chat model failed: {where} {cause}. {MID_REPLY_ADVICE}")
     if isinstance(error, openai.APITimeoutError):
         cause = f"did not answer in time ({attempts})"
         advice = "Raise CHATBOT_MODEL_TIMEOUT or check the server's load."
@@ -125,17 +145,22 @@ def load_chat_model(context: Context) -> BaseChatModel:
     """Return the chat model for this run's context."""
     endpoint = resolve_endpoint()
     max_tokens = EMBEDDED_MAX_REPLY_TOKENS if endpoint.kind == "embedded" else None
+    timeout = env_number("CHATBOT_MODEL_TIMEOUT", 120.0)
     return _chat_openai(
-        context.model, context.temperature, endpoint.base_url, endpoint.api_key, max_tokens
+        context.model, context.temperature, endpoint.base_url, endpoint.api_key, max_tokens, timeout
     )
 
 
 @lru_cache(maxsize=32)
 def _chat_openai(
-    model: str, temperature: float, base_url: str | None, api_key: str, max_tokens: int | None
+    model: str,
+    temperature: float,
+    base_url: str | None,
+    api_key: str,
+    max_tokens: int | None,
+    timeout: float,
 ) -> ChatOpenAI:
     # Cached so that turns reuse one client and its connection pool.
-    timeout = float(os.environ.get("CHATBOT_MODEL_TIMEOUT", "120"))
     return ChatOpenAI(
         model=model,
         temperature=temperature,

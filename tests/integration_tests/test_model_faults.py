@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,23 +16,24 @@ from agent.local_model.launcher import free_port
 from tests import fake_model_server as fake
 
 from .helpers import GRAPH_ID, user
-from .server import DevServer, server_environment, write_config
+from .server import CHATBOT_CLI, DevServer, server_environment, write_config
 
 TURNS = 50
 FAILURE_RATE = 0.3
 
 
+FAULTS: list[int | str] = [429, 500, 503, "timeout", "cut", "stall", "error-event"]
+"""Before the reply (retried by the client) and in its middle (not retried)."""
+
+
 @pytest.fixture
 def flaky_server(tmp_path: Path) -> Iterator[tuple[DevServer, str]]:
+    """A dev server whose model is the scripted one, with a 1 s read timeout."""
     port = free_port()
     model = fake.serve_in_thread(port)
     url = f"http://127.0.0.1:{port}/v1"
     fake.settings.delay_s, fake.settings.hang_s, fake.settings.requests = 0.0, 3.0, 0
-    rng = random.Random(7)  # the same schedule every run
-    fake.settings.failures = [
-        rng.choice([429, 500, 503, "timeout"]) if rng.random() < FAILURE_RATE else None
-        for _ in range(TURNS * 3)
-    ]
+    fake.settings.failures, fake.settings.replies = [], []
     write_config(tmp_path)
     server = DevServer(
         workdir=tmp_path,
@@ -52,6 +55,10 @@ async def test_thirty_percent_of_model_calls_failing_over_fifty_turns(
     flaky_server: tuple[DevServer, str],
 ) -> None:
     server, model_url = flaky_server
+    rng = random.Random(7)  # the same schedule every run
+    fake.settings.failures = [
+        rng.choice(FAULTS) if rng.random() < FAILURE_RATE else None for _ in range(TURNS * 3)
+    ]
     client = get_client(url=server.url, api_key=None)
     thread = (await client.threads.create())["thread_id"]
     outcomes: list[str] = []
@@ -71,8 +78,10 @@ async def test_thirty_percent_of_model_calls_failing_over_fifty_turns(
             assert error["error"] == "ModelCallError", error
             assert f"the model server at {model_url}" in error["message"]
             assert (
-                "(3 attempts)" in error["message"] or "did not answer in time" in error["message"]
-            )
+                "(3 attempts)" in error["message"]
+                or "did not answer in time" in error["message"]
+                or "in the middle of its reply" in error["message"]
+            ), error
             outcomes.append("failed")
         else:
             outcomes.append("answered")
@@ -95,3 +104,35 @@ async def test_thirty_percent_of_model_calls_failing_over_fifty_turns(
     ), "a reply without its message"
     assert outcomes.count("answered") >= TURNS * 0.8, outcomes
     assert fake.settings.requests > TURNS, "the flaky calls were retried"
+
+
+async def test_cli_shows_a_reply_cut_off_and_the_next_turn_works(
+    flaky_server: tuple[DevServer, str],
+) -> None:
+    server, _model_url = flaky_server
+    client = get_client(url=server.url, api_key=None)
+    thread = (await client.threads.create())["thread_id"]
+    fake.settings.failures = ["cut"]
+    fake.settings.replies = ["Half of this reply", "A whole reply."]
+    chat = await asyncio.to_thread(
+        subprocess.run,
+        [str(CHATBOT_CLI), "--url", server.url, "chat", "--thread", thread],
+        input="first try\nsecond try\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert chat.returncode == 0, chat.stderr
+    assert "bot> Half of\n" in chat.stdout, "the half that came is shown"
+    assert "bot> A whole reply.\n" in chat.stdout
+    failure = " ".join(chat.stderr.split())
+    assert "The reply failed: The chat model failed:" in failure
+    assert "dropped the connection in the middle of its reply" in failure
+    assert "The partial reply was not saved; send the message again." in failure
+
+    messages = (await client.threads.get_state(thread))["values"]["messages"]
+    assert [(m["type"], m["content"]) for m in messages] == [
+        ("human", "first try"),
+        ("human", "second try"),
+        ("ai", "A whole reply."),
+    ]

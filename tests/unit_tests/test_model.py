@@ -84,10 +84,10 @@ def test_context_fields_describe_themselves_for_studio() -> None:
 
 
 def test_numeric_defaults_from_env_name_the_bad_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    from agent.context import _env_number
+    from agent.context import env_number
 
     monkeypatch.setenv("CHATBOT_MAX_HISTORY_TOKENS", "lots")
     with pytest.raises(ValueError, match="CHATBOT_MAX_HISTORY_TOKENS='lots' is not a whole number"):
-        _env_number("CHATBOT_MAX_HISTORY_TOKENS", 2000)
+        env_number("CHATBOT_MAX_HISTORY_TOKENS", 2000)
     monkeypatch.setenv("CHATBOT_TEMPERATURE", "0.7")
-    assert _env_number("CHATBOT_TEMPERATURE", 0.0) == 0.7
+    assert env_number("CHATBOT_TEMPERATURE", 0.0) == 0.7

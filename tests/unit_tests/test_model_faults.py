@@ -69,3 +69,62 @@ async def test_unreachable_server_is_named(monkeypatch: pytest.MonkeyPatch) -> N
     graph = build_graph().compile(checkpointer=InMemorySaver())
     with pytest.raises(ModelCallError, match=f"the model server at {url} could not be reached"):
         await turn(graph, "Hi")
+
+
+async def streamed_turn(graph: Any, text: str, tokens: list[str]) -> None:
+    """Run a turn the way the server streams it, collecting the reply's tokens."""
+    config = {"configurable": {"thread_id": "t"}}
+    async for chunk, _metadata in graph.astream(
+        {"messages": [{"role": "user", "content": text}]},
+        config,
+        context=Context(model="fake"),
+        stream_mode="messages",
+    ):
+        tokens.append(chunk.content)
+
+
+@pytest.mark.parametrize(
+    ("fault", "explained"),
+    [
+        ("cut", "dropped the connection in the middle of its reply"),
+        ("error-event", "reported an error in the middle of its reply: scripted failure mid-reply"),
+        ("stall", "stopped sending in the middle of its reply (read timeout)"),
+    ],
+)
+async def test_a_fault_in_the_middle_of_a_streamed_reply(
+    model_url: str, monkeypatch: pytest.MonkeyPatch, fault: str, explained: str
+) -> None:
+    monkeypatch.setenv("CHATBOT_MODEL_TIMEOUT", "0.5")
+    fake.settings.hang_s = 2.0
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    fake.settings.failures = [fault]
+    fake.settings.replies = ["One two three four", "Five six"]
+    tokens: list[str] = []
+    with pytest.raises(ModelCallError) as failure:
+        await streamed_turn(graph, "Hi", tokens)
+    assert "".join(tokens) == "One two", "the first half reached the user"
+    assert f"the model server at {model_url} {explained}" in str(failure.value)
+    assert "The partial reply was not saved; send the message again." in str(failure.value)
+    assert fake.settings.requests == 1, "a reply already shown in part is not retried"
+
+    # Only the user's message was kept; the next turn streams a whole reply after it.
+    tokens.clear()
+    await streamed_turn(graph, "Again", tokens)
+    assert "".join(tokens) == "Five six"
+    state = await graph.aget_state({"configurable": {"thread_id": "t"}})
+    assert [(m.type, m.content) for m in state.values["messages"]] == [
+        ("human", "Hi"),
+        ("human", "Again"),
+        ("ai", "Five six"),
+    ]
+
+
+async def test_a_waited_on_turn_streams_from_the_model_too(model_url: str) -> None:
+    # Had the client asked for a plain reply, the cut would have been retried and
+    # answered; streamed, it fails after one request like a streamed run does.
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    fake.settings.failures = ["cut"]
+    fake.settings.replies = ["One two three four"]
+    with pytest.raises(ModelCallError, match="dropped the connection in the middle of its reply"):
+        await turn(graph, "Hi")
+    assert fake.settings.requests == 1
