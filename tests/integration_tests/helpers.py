@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
 from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
+
+from .server import CHATBOT_CLI
 
 GRAPH_ID = "chatbot"
 
@@ -34,3 +39,20 @@ async def say(client: LangGraphClient, thread_id: str, text: str, **extra: Any) 
 def contents(values: dict[str, Any]) -> list[str]:
     """Return the text of every message in a thread's values, in order."""
     return [str(message["content"]) for message in values["messages"]]
+
+
+def chatbot(
+    server_url: str | None, *args: str, stdin: str = "", cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``chatbot`` CLI with piped input; ``server_url`` None lets it find the server."""
+    url_option = ["--url", server_url] if server_url else []
+    env = {k: v for k, v in os.environ.items() if k != "CHATBOT_URL"}
+    return subprocess.run(
+        [str(CHATBOT_CLI), *url_option, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=env,
+    )

@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-from pathlib import Path
 
 import pexpect
 from langgraph_sdk.client import LangGraphClient
 
 from agent.local_model.launcher import free_port
 
+from .helpers import chatbot
 from .server import CHATBOT_CLI, DevServer
 
 THREAD_LINE = re.compile(r"thread ([0-9a-f-]{36})")
 STYLE = r"(?:\x1b\[[0-9;]*m)*"  # rich styles the prompts in a terminal
 YOU_PROMPT = f"you>{STYLE} "
 BOT_PROMPT = f"bot>{STYLE} "
-
-
-def chatbot(
-    server_url: str | None, *args: str, stdin: str = "", cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    url_option = ["--url", server_url] if server_url else []
-    env = {k: v for k, v in os.environ.items() if k != "CHATBOT_URL"}
-    return subprocess.run(
-        [str(CHATBOT_CLI), *url_option, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env=env,
-    )
 
 
 def bot_replies(output: str) -> list[str]:

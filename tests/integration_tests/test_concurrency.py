@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +12,8 @@ from langgraph_sdk import get_client
 from agent.local_model.launcher import free_port
 from tests import fake_model_server as fake
 
-from .helpers import GRAPH_ID, user
-from .server import CHATBOT_CLI, DevServer, server_environment, write_config
+from .helpers import GRAPH_ID, chatbot, user
+from .server import DevServer, server_environment, write_config
 
 
 @pytest.fixture
@@ -59,12 +58,7 @@ async def test_message_sent_during_a_reply_is_queued_and_answered_after_it(
         pytest.fail("the first reply never started")
 
     second = await asyncio.to_thread(
-        subprocess.run,
-        [str(CHATBOT_CLI), "--url", slow_model_server.url, "chat", "--thread", thread],
-        input="second window\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
+        chatbot, slow_model_server.url, "chat", "--thread", thread, stdin="second window\n"
     )
     assert second.returncode == 0, second.stderr
     assert "Yours is queued and will be answered right after it" in second.stdout

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,8 @@ from langgraph_sdk import get_client
 from agent.local_model.launcher import free_port
 from tests import fake_model_server as fake
 
-from .helpers import GRAPH_ID, user
-from .server import CHATBOT_CLI, DevServer, server_environment, write_config
+from .helpers import GRAPH_ID, chatbot, user
+from .server import DevServer, server_environment, write_config
 
 TURNS = 50
 FAILURE_RATE = 0.3
@@ -115,12 +114,7 @@ async def test_cli_shows_a_reply_cut_off_and_the_next_turn_works(
     fake.settings.failures = ["cut"]
     fake.settings.replies = ["Half of this reply", "A whole reply."]
     chat = await asyncio.to_thread(
-        subprocess.run,
-        [str(CHATBOT_CLI), "--url", server.url, "chat", "--thread", thread],
-        input="first try\nsecond try\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
+        chatbot, server.url, "chat", "--thread", thread, stdin="first try\nsecond try\n"
     )
     assert chat.returncode == 0, chat.stderr
     assert "bot> Half of\n" in chat.stdout, "the half that came is shown"
