@@ -23,6 +23,28 @@ FAILURE_RATE = 0.3
 
 FAULTS: list[int | str] = [429, 500, 503, "timeout", "cut", "stall", "error-event"]
 """Before the reply (retried by the client) and in its middle (not retried)."""
+MID_REPLY_FAULTS = {"cut", "stall", "error-event"}
+
+
+def replay(schedule: list[int | str | None], turns: int) -> tuple[list[str], int]:
+    """Return each turn's expected outcome, and the requests made, for a fault schedule.
+
+    A fault before the reply is retried (3 attempts in all); one in its middle fails
+    the turn at once.
+    """
+    pending, outcomes, requests = list(schedule), [], 0
+    for _turn in range(turns):
+        outcome = "failed"
+        for _attempt in range(3):
+            fault = pending.pop(0) if pending else None
+            requests += 1
+            if fault is None:
+                outcome = "answered"
+                break
+            if fault in MID_REPLY_FAULTS:
+                break
+        outcomes.append(outcome)
+    return outcomes, requests
 
 
 @pytest.fixture
@@ -55,9 +77,10 @@ async def test_thirty_percent_of_model_calls_failing_over_fifty_turns(
 ) -> None:
     server, model_url = flaky_server
     rng = random.Random(7)  # the same schedule every run
-    fake.settings.failures = [
+    schedule = [
         rng.choice(FAULTS) if rng.random() < FAILURE_RATE else None for _ in range(TURNS * 3)
     ]
+    fake.settings.failures = list(schedule)
     client = get_client(url=server.url, api_key=None)
     thread = (await client.threads.create())["thread_id"]
     outcomes: list[str] = []
@@ -101,8 +124,9 @@ async def test_thirty_percent_of_model_calls_failing_over_fifty_turns(
         for index, message in enumerate(messages)
         if message["type"] == "ai"
     ), "a reply without its message"
-    assert outcomes.count("answered") >= TURNS * 0.8, outcomes
-    assert fake.settings.requests > TURNS, "the flaky calls were retried"
+    expected_outcomes, expected_requests = replay(schedule, TURNS)
+    assert outcomes == expected_outcomes, "retried exactly the faults before a reply"
+    assert fake.settings.requests == expected_requests
 
 
 async def test_cli_shows_a_reply_cut_off_and_the_next_turn_works(
