@@ -11,8 +11,11 @@ import socket
 import sys
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
+
+from agent.local_model.weights import ensure_weights
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +66,17 @@ async def _wait_until_ready(
     )
 
 
+async def _model_file() -> Path:
+    """Assemble the model file if needed (in a thread) and log how long it took."""
+    started = time.monotonic()
+    try:
+        path = await asyncio.to_thread(ensure_weights)
+    except SystemExit as error:  # the weights package is missing
+        raise EmbeddedModelError(str(error)) from None
+    logger.info("Embedded model file ready in %.1f s: %s", time.monotonic() - started, path)
+    return path
+
+
 async def _stop(process: asyncio.subprocess.Process) -> None:
     if process.returncode is not None:
         return
@@ -86,6 +100,8 @@ async def embedded_model_server(
     check_installed()
     port = port or free_port(host)
     base_url = f"http://{host}:{port}/v1"
+    # Assembled here rather than in the model server, so its time is logged apart.
+    await _model_file()
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -101,10 +117,10 @@ async def embedded_model_server(
     try:
         await _wait_until_ready(process, base_url, timeout)
         logger.info(
-            "Embedded model ready at %s (pid %d, %.1f s)",
+            "Embedded model loaded and serving at %s in %.1f s (pid %d)",
             base_url,
-            process.pid,
             time.monotonic() - started,
+            process.pid,
         )
         yield base_url
     finally:

