@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # llama.cpp is compiled once from source; GGML_NATIVE=OFF keeps the wheel portable.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: install dev test unit integration lint format clean bench-storage bench-long bench-load browser
+.PHONY: install dev test unit integration lint format clean bench bench-storage bench-long bench-load browser
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ lint: install ## Ruff, formatting and mypy --strict
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/langgraph validate
+
+bench: install ## Performance vs the machine's limits and the bare server (< 10 min): bench/results/latest.*
+	$(BIN)/python -m bench.perf
 
 bench-storage: install ## Bytes stored per thread at 100/500/1,000 turns, both backends
 	$(BIN)/python -m bench.storage
