@@ -10,6 +10,7 @@ import math
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -148,7 +149,8 @@ def dev_server(
     ``config`` None serves the project's ``langgraph.json`` (with the constant
     graph added beside ``chatbot``); otherwise ``config`` is the whole file.
     ``env`` adds to the test servers' environment (no OPENAI_*: the embedded
-    model unless ``OPENAI_BASE_URL`` is given).
+    model unless ``OPENAI_BASE_URL`` is given). The directory, with the server's
+    log, is removed afterwards unless ``$BENCH_KEEP_DIRS`` is set.
     """
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
     if config is None:
@@ -167,6 +169,8 @@ def dev_server(
         yield server
     finally:
         server.stop()
+        if not os.environ.get("BENCH_KEEP_DIRS"):
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def user_input(text: str) -> dict[str, Any]:
