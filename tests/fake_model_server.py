@@ -56,6 +56,9 @@ class Settings:
     requests: int = 0
     """Chat completion requests received so far."""
 
+    last_request: dict[str, Any] = {}
+    """The body of the latest chat completion request."""
+
     counted: list[str] = []
     """Texts the tokenizer endpoint was asked to count."""
 
@@ -131,6 +134,7 @@ async def chat_completions(request: Request) -> Response:
     """Answer a chat completion request as :data:`settings` scripts it."""
     payload = await request.json()
     settings.requests += 1
+    settings.last_request = payload
     if settings.delay_s:
         await asyncio.sleep(settings.delay_s)
     fault = settings.failures.pop(0) if settings.failures else None

@@ -92,7 +92,14 @@ def request_payload(text: str) -> dict[str, Any]:
     payload: dict[str, Any] = _chat_model("http://127.0.0.1:9/v1")._get_request_payload(
         _prompt(text), stream=True
     )
-    return payload
+    # The OpenAI client merges `extra_body` into the JSON it posts.
+    extra_body = payload.pop("extra_body", None) or {}
+    return {**payload, **extra_body}
+
+
+def _sent_cap(payload: dict[str, Any]) -> Any:
+    """Return the reply cap the request carries, in whichever field it uses."""
+    return payload.get("max_tokens", payload.get("max_completion_tokens"))
 
 
 def server_kwargs(text: str) -> dict[str, Any]:
@@ -291,7 +298,7 @@ async def measure(repeats: int = 3) -> dict[str, Any]:
     return {
         "rungs": summarize(samples),
         "same_text": same_text,
-        "max_tokens_sent": request_payload(PROMPTS[0]).get("max_completion_tokens"),
+        "max_tokens_sent": _sent_cap(request_payload(PROMPTS[0])),
         "max_tokens_seen_by_server": server_kwargs(PROMPTS[0]).get("max_tokens"),
         "prompts": list(PROMPTS),
         "repeats": repeats,

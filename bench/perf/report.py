@@ -188,9 +188,9 @@ def render_markdown(results: dict[str, Any]) -> str:
         if sent != seen:
             lines += [
                 "",
-                f"`ChatOpenAI` sends `max_completion_tokens={sent}`; llama-cpp-python's server "
-                f"has no such field and generates with `max_tokens={seen}`, so the embedded "
-                "model's reply cap is not applied (the direct rung uses what the server uses).",
+                f"The request carries a reply cap of {sent}, but llama-cpp-python's server "
+                f"generates with `max_tokens={seen}`, so the embedded model's reply cap is "
+                "not applied (the direct rung uses what the server uses).",
             ]
     if throughput := _section(results, "throughput").get("rows"):
         clients = sorted({row["clients"] for row in throughput})

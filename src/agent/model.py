@@ -168,5 +168,7 @@ def _chat_openai(
         api_key=api_key,  # type: ignore[arg-type]
         timeout=timeout,
         max_retries=MAX_RETRIES,
-        max_tokens=max_tokens,  # type: ignore[call-arg]
+        # Sent as the classic `max_tokens` field: ChatOpenAI's own parameter goes out as
+        # `max_completion_tokens`, which llama-cpp-python's server ignores.
+        extra_body={"max_tokens": max_tokens} if max_tokens is not None else None,
     )

@@ -11,7 +11,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from agent.context import Context
 from agent.graph import build_graph
 from agent.local_model.launcher import free_port
-from agent.model import ModelCallError
+from agent.model import EMBEDDED_MAX_REPLY_TOKENS, LOCAL_MODEL_URL_ENV, ModelCallError
 from tests import fake_model_server as fake
 
 
@@ -128,3 +128,24 @@ async def test_a_waited_on_turn_streams_from_the_model_too(model_url: str) -> No
     with pytest.raises(ModelCallError, match="dropped the connection in the middle of its reply"):
         await turn(graph, "Hi")
     assert fake.settings.requests == 1
+
+
+async def test_embedded_reply_cap_is_sent_as_max_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    # llama-cpp-python's server reads `max_tokens` and ignores `max_completion_tokens`.
+    port = free_port()
+    server = fake.serve_in_thread(port)
+    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(LOCAL_MODEL_URL_ENV, f"http://127.0.0.1:{port}/v1")
+    try:
+        await turn(build_graph().compile(checkpointer=InMemorySaver()), "Hi")
+    finally:
+        server.should_exit = True
+    assert fake.settings.last_request["max_tokens"] == EMBEDDED_MAX_REPLY_TOKENS
+    assert "max_completion_tokens" not in fake.settings.last_request
+
+
+async def test_other_servers_get_no_reply_cap(model_url: str) -> None:
+    await turn(build_graph().compile(checkpointer=InMemorySaver()), "Hi")
+    assert fake.settings.last_request["model"] == "fake"
+    assert not {"max_tokens", "max_completion_tokens"} & set(fake.settings.last_request)
