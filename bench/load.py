@@ -23,9 +23,7 @@ from typing import Any
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from agent.local_model.launcher import free_port
-from tests.fake_model_server import serve_in_thread
-from tests.integration_tests.server import DevServer, server_environment, write_config
+from tests.integration_tests.server import dev_server_with_scripted_model
 
 
 async def conversation(
@@ -70,20 +68,10 @@ async def main() -> None:
     parser.add_argument("--jobs", type=int, default=10, help="--n-jobs-per-worker")
     args = parser.parse_args()
 
-    model_port = free_port()
-    model = serve_in_thread(model_port)
     workdir = Path(tempfile.mkdtemp(prefix="chatbot-load-"))
-    write_config(workdir)
-    server = DevServer(
-        workdir=workdir,
-        port=free_port(),
-        env=server_environment(
-            OPENAI_BASE_URL=f"http://127.0.0.1:{model_port}/v1", OPENAI_API_KEY="bench"
-        ),
-        extra_args=["--n-jobs-per-worker", str(args.jobs)],
-    )
-    server.start()
-    try:
+    with dev_server_with_scripted_model(
+        workdir, extra_args=["--n-jobs-per-worker", str(args.jobs)]
+    ) as (server, _model_url):
         client = get_client(url=server.url, api_key=None)
         latencies: list[float] = []
         started = time.perf_counter()
@@ -100,9 +88,6 @@ async def main() -> None:
                 duplicated + counts[1],
                 out_of_order + counts[2],
             )
-    finally:
-        server.stop()
-        model.should_exit = True
 
     turns = len(latencies)
     p50 = statistics.median(latencies) * 1000

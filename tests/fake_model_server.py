@@ -17,7 +17,9 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
@@ -26,19 +28,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from agent.local_model.launcher import free_port
+
 REPLY = "Sure, noted."
 
 
+@dataclass
 class Settings:
     """Behaviour of the running server; tests change it between requests."""
 
     delay_s: float = 0.0
     """Seconds to wait before answering each request."""
 
-    replies: list[str] = []
+    replies: list[str] = field(default_factory=list)
     """Replies to give, first one first; :data:`REPLY` once it is empty."""
 
-    failures: list[int | str | None] = []
+    failures: list[int | str | None] = field(default_factory=list)
     """How to answer the next requests, first one first; normal once it is empty.
 
     * an HTTP status: answer with that error;
@@ -56,11 +61,15 @@ class Settings:
     requests: int = 0
     """Chat completion requests received so far."""
 
-    last_request: dict[str, Any] = {}
+    last_request: dict[str, Any] = field(default_factory=dict)
     """The body of the latest chat completion request."""
 
-    counted: list[str] = []
+    counted: list[str] = field(default_factory=list)
     """Texts the tokenizer endpoint was asked to count."""
+
+    def reset(self) -> None:
+        """Go back to answering every request at once with :data:`REPLY`, counts at zero."""
+        self.__dict__.update(vars(Settings()))
 
 
 settings = Settings()
@@ -170,6 +179,19 @@ app = Starlette(
         Route("/extras/tokenize/count", tokenize_count, methods=["POST"]),
     ]
 )
+
+
+@contextmanager
+def running(host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve on a free port, in a thread, with fresh :data:`settings`; yield the base URL."""
+    port = free_port(host)
+    settings.reset()
+    server = serve_in_thread(port, host)
+    try:
+        yield f"http://{host}:{port}/v1"
+    finally:
+        server.should_exit = True
+        settings.reset()
 
 
 def serve_in_thread(port: int, host: str = "127.0.0.1") -> uvicorn.Server:

@@ -14,10 +14,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from agent.local_model.launcher import free_port
+from tests import fake_model_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 LANGGRAPH_CLI = Path(sys.executable).with_name("langgraph")
@@ -145,3 +150,27 @@ class DevServer:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+@contextmanager
+def dev_server_with_scripted_model(
+    workdir: Path, extra_args: Sequence[str] = (), **env: str
+) -> Iterator[tuple[DevServer, str]]:
+    """Run the scripted model and a dev server in ``workdir`` that uses it.
+
+    Yields:
+        The running server and the model's base URL.
+    """
+    with fake_model_server.running() as model_url:
+        write_config(workdir)
+        server = DevServer(
+            workdir=workdir,
+            port=free_port(),
+            env=server_environment(OPENAI_BASE_URL=model_url, OPENAI_API_KEY="scripted", **env),
+            extra_args=list(extra_args),
+        )
+        server.start()
+        try:
+            yield server, model_url
+        finally:
+            server.stop()

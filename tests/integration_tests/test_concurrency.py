@@ -9,34 +9,17 @@ from pathlib import Path
 import pytest
 from langgraph_sdk import get_client
 
-from agent.local_model.launcher import free_port
 from tests import fake_model_server as fake
 
 from .helpers import GRAPH_ID, chatbot, user
-from .server import DevServer, server_environment, write_config
+from .server import DevServer, dev_server_with_scripted_model
 
 
 @pytest.fixture
 def slow_model_server(tmp_path: Path) -> Iterator[DevServer]:
-    """A dev server whose model (the scripted one) takes a while to answer."""
-    port = free_port()
-    model = fake.serve_in_thread(port)
-    fake.settings.delay_s, fake.settings.failures = 0.0, []
-    write_config(tmp_path)
-    server = DevServer(
-        workdir=tmp_path,
-        port=free_port(),
-        env=server_environment(
-            OPENAI_BASE_URL=f"http://127.0.0.1:{port}/v1", OPENAI_API_KEY="test"
-        ),
-    )
-    server.start()
-    try:
+    """A dev server whose model is the scripted one (the test makes it slow)."""
+    with dev_server_with_scripted_model(tmp_path) as (server, _model_url):
         yield server
-    finally:
-        server.stop()
-        fake.settings.delay_s = 0.0
-        model.should_exit = True
 
 
 async def test_message_sent_during_a_reply_is_queued_and_answered_after_it(

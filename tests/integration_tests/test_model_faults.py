@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 from langgraph_sdk import get_client
 
-from agent.local_model.launcher import free_port
 from tests import fake_model_server as fake
 
 from .helpers import GRAPH_ID, chatbot, user
-from .server import DevServer, server_environment, write_config
+from .server import DevServer, dev_server_with_scripted_model
 
 TURNS = 50
 FAILURE_RATE = 0.3
@@ -50,26 +49,9 @@ def replay(schedule: list[int | str | None], turns: int) -> tuple[list[str], int
 @pytest.fixture
 def flaky_server(tmp_path: Path) -> Iterator[tuple[DevServer, str]]:
     """A dev server whose model is the scripted one, with a 1 s read timeout."""
-    port = free_port()
-    model = fake.serve_in_thread(port)
-    url = f"http://127.0.0.1:{port}/v1"
-    fake.settings.delay_s, fake.settings.hang_s, fake.settings.requests = 0.0, 3.0, 0
-    fake.settings.failures, fake.settings.replies = [], []
-    write_config(tmp_path)
-    server = DevServer(
-        workdir=tmp_path,
-        port=free_port(),
-        env=server_environment(
-            OPENAI_BASE_URL=url, OPENAI_API_KEY="test", CHATBOT_MODEL_TIMEOUT="1"
-        ),
-    )
-    server.start()
-    try:
-        yield server, url
-    finally:
-        server.stop()
-        fake.settings.failures = []
-        model.should_exit = True
+    with dev_server_with_scripted_model(tmp_path, CHATBOT_MODEL_TIMEOUT="1") as running:
+        fake.settings.hang_s = 3.0
+        yield running
 
 
 async def test_thirty_percent_of_model_calls_failing_over_fifty_turns(

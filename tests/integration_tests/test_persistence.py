@@ -17,7 +17,6 @@ from langgraph_sdk.client import LangGraphClient
 
 from agent.local_model.launcher import free_port
 from tests import fake_model_server as fake_model
-from tests.fake_model_server import serve_in_thread
 
 from .helpers import contents, say, user
 from .server import DevServer, server_environment, write_config
@@ -173,14 +172,8 @@ def test_bad_database_uri_stops_the_server_at_start(
 @pytest.fixture
 def scripted_model() -> Iterator[str]:
     """The scripted OpenAI-compatible model server, answering at once unless told to wait."""
-    port = free_port()
-    server = serve_in_thread(port)
-    fake_model.settings.delay_s = 0.0
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        fake_model.settings.delay_s = 0.0
-        server.should_exit = True
+    with fake_model.running() as url:
+        yield url
 
 
 async def wait_for(condition: Any, timeout: float = 60.0) -> Any:

@@ -15,6 +15,8 @@ from langgraph.graph.state import CompiledStateGraph
 
 from agent.context import Context
 from agent.graph import build_graph
+from agent.model import LOCAL_MODEL_URL_ENV
+from tests import fake_model_server
 
 
 class RecordingChatModel(GenericFakeChatModel):
@@ -63,3 +65,13 @@ def turn(
         return await chatbot.ainvoke(payload, config, context=context or Context())
 
     return send
+
+
+@pytest.fixture
+def embedded_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The scripted model server posing as the embedded model; yields its base URL."""
+    with fake_model_server.running() as url:
+        for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(LOCAL_MODEL_URL_ENV, url)
+        yield url

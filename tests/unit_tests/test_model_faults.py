@@ -11,24 +11,16 @@ from langgraph.checkpoint.memory import InMemorySaver
 from agent.context import Context
 from agent.graph import build_graph
 from agent.local_model.launcher import free_port
-from agent.model import EMBEDDED_MAX_REPLY_TOKENS, LOCAL_MODEL_URL_ENV, ModelCallError
+from agent.model import EMBEDDED_MAX_REPLY_TOKENS, ModelCallError
 from tests import fake_model_server as fake
 
 
 @pytest.fixture
 def model_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    port = free_port()
-    server = fake.serve_in_thread(port)
-    fake.settings.failures, fake.settings.requests, fake.settings.delay_s = [], 0, 0.0
-    fake.settings.replies = []
-    url = f"http://127.0.0.1:{port}/v1"
-    monkeypatch.setenv("OPENAI_BASE_URL", url)
-    monkeypatch.setenv("OPENAI_API_KEY", "test")
-    try:
+    with fake.running() as url:
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
         yield url
-    finally:
-        fake.settings.failures = []
-        server.should_exit = True
 
 
 async def turn(graph: Any, text: str) -> Any:
@@ -130,17 +122,9 @@ async def test_a_waited_on_turn_streams_from_the_model_too(model_url: str) -> No
     assert fake.settings.requests == 1
 
 
-async def test_embedded_reply_cap_is_sent_as_max_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_embedded_reply_cap_is_sent_as_max_tokens(embedded_url: str) -> None:
     # llama-cpp-python's server reads `max_tokens` and ignores `max_completion_tokens`.
-    port = free_port()
-    server = fake.serve_in_thread(port)
-    for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv(LOCAL_MODEL_URL_ENV, f"http://127.0.0.1:{port}/v1")
-    try:
-        await turn(build_graph().compile(checkpointer=InMemorySaver()), "Hi")
-    finally:
-        server.should_exit = True
+    await turn(build_graph().compile(checkpointer=InMemorySaver()), "Hi")
     assert fake.settings.last_request["max_tokens"] == EMBEDDED_MAX_REPLY_TOKENS
     assert "max_completion_tokens" not in fake.settings.last_request
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
@@ -13,25 +11,8 @@ from agent.context import Context
 from agent.graph import build_graph
 from agent.local_model.launcher import free_port
 from agent.local_model.transcript import FEW_SHOT_PREAMBLE
-from agent.model import LOCAL_MODEL_URL_ENV
 from agent.token_count import PER_MESSAGE, ModelTokenizer, approximate
 from tests import fake_model_server as fake
-
-
-@pytest.fixture
-def embedded_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The scripted server posing as the embedded model."""
-    port = free_port()
-    server = fake.serve_in_thread(port)
-    fake.settings.counted, fake.settings.failures = [], []
-    url = f"http://127.0.0.1:{port}/v1"
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv(LOCAL_MODEL_URL_ENV, url)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
 
 
 async def test_counts_come_from_the_model_server_and_are_cached(embedded_url: str) -> None:
