@@ -39,8 +39,12 @@ from langgraph_sdk.client import LangGraphClient
 from agent.context import Context
 from agent.graph import build_graph
 from agent.history import render_system_prompt
-from agent.local_model.server import MODEL_ALIAS, _register_chat_format
-from agent.local_model.transcript import CHAT_FORMAT_NAME
+from agent.local_model.server import (
+    DEFAULT_N_CTX,
+    DEFAULT_N_THREADS,
+    model_settings,
+    register_chat_format,
+)
 from agent.local_model.weights import ensure_weights
 from agent.model import LOCAL_MODEL_URL_ENV, load_chat_model
 from agent.prompts import DEFAULT_LANGUAGE
@@ -56,12 +60,6 @@ PROMPTS = (
 
 RUNGS = ("direct", "http", "chat_openai", "graph", "stack")
 """From the bare model to the whole stack; each adds one layer to the one before."""
-
-N_CTX = 4096
-"""The embedded server's context window (``agent.local_model.server.main``'s default)."""
-
-N_THREADS = os.cpu_count() or 1
-"""The embedded server's threads (``agent.local_model.server.main``'s default)."""
 
 _MODEL_URL = re.compile(r"Embedded model loaded and serving at (\S+/v1)")
 
@@ -120,19 +118,9 @@ def server_kwargs(text: str) -> dict[str, Any]:
 def load_direct() -> Any:
     """Load the model in this process exactly as the embedded server does."""
     from llama_cpp.server.model import LlamaProxy
-    from llama_cpp.server.settings import ModelSettings
 
-    _register_chat_format()
-    settings = ModelSettings(
-        model=str(ensure_weights()),
-        model_alias=MODEL_ALIAS,
-        chat_format=CHAT_FORMAT_NAME,
-        n_ctx=N_CTX,
-        n_threads=N_THREADS,
-        n_threads_batch=N_THREADS,
-        verbose=False,
-    )
-    return LlamaProxy.load_llama_from_model_settings(settings)
+    register_chat_format()
+    return LlamaProxy.load_llama_from_model_settings(model_settings(ensure_weights()))
 
 
 class _Timer:
@@ -302,7 +290,7 @@ async def measure(repeats: int = 3) -> dict[str, Any]:
         "max_tokens_seen_by_server": server_kwargs(PROMPTS[0]).get("max_tokens"),
         "prompts": list(PROMPTS),
         "repeats": repeats,
-        "n_ctx": N_CTX,
-        "n_threads": N_THREADS,
+        "n_ctx": DEFAULT_N_CTX,
+        "n_threads": DEFAULT_N_THREADS,
         "samples": samples,
     }

@@ -330,11 +330,16 @@ def _speed(axis: Any, results: dict[str, Any]) -> None:
     axis.axhline(
         target, color="#c44e52", linestyle="--", label=f"target: {TOKENS_RATIO_TARGET}x direct"
     )
+    _label_rungs(axis, names, "tokens / s", "Embedded model speed, layer by layer", "lower left")
+
+
+def _label_rungs(axis: Any, names: list[str], ylabel: str, title: str, legend: str) -> None:
+    """Name the rungs under their bars, and title the plot."""
     axis.set_xticks(range(len(names)), [RUNG_LABELS[n].removeprefix("+ ") for n in names])
     axis.tick_params(axis="x", labelrotation=20, labelsize=8)
-    axis.set_ylabel("tokens / s")
-    axis.set_title("Embedded model speed, layer by layer")
-    axis.legend(loc="lower left", fontsize=8)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
+    axis.legend(loc=legend, fontsize=8)
 
 
 def _first_token(axis: Any, results: dict[str, Any]) -> None:
@@ -354,11 +359,7 @@ def _first_token(axis: Any, results: dict[str, Any]) -> None:
         )
     if floor := _section(results, "floor").get("floor_ms"):
         axis.axhline(floor, color="#8172b2", linestyle=":", label="dev server floor per run")
-    axis.set_xticks(range(len(names)), [RUNG_LABELS[n].removeprefix("+ ") for n in names])
-    axis.tick_params(axis="x", labelrotation=20, labelsize=8)
-    axis.set_ylabel("ms to first token")
-    axis.set_title("Time to first token")
-    axis.legend(loc="upper left", fontsize=8)
+    _label_rungs(axis, names, "ms to first token", "Time to first token", "upper left")
 
 
 def _overhead(axis: Any, results: dict[str, Any]) -> None:

@@ -38,7 +38,7 @@ def _die_with_parent(parent_pid: int) -> None:
         sys.exit(0)
 
 
-def _register_chat_format() -> None:
+def register_chat_format() -> None:
     """Register the transcript format, with the reply's leading space removed."""
     from llama_cpp import llama_chat_format
 
@@ -65,26 +65,40 @@ def _register_chat_format() -> None:
     )
 
 
+DEFAULT_N_CTX = 4096
+"""The context window, in tokens, unless ``--n-ctx`` says otherwise."""
+
+DEFAULT_N_THREADS = os.cpu_count() or 1
+"""Threads for generation and prompt reading, unless ``--n-threads`` says otherwise."""
+
+
+def model_settings(
+    model_path: Path, n_ctx: int = DEFAULT_N_CTX, n_threads: int = DEFAULT_N_THREADS
+) -> Any:
+    """Return llama-cpp-python's ``ModelSettings`` the embedded server loads the model with."""
+    from llama_cpp.server.settings import ModelSettings
+
+    return ModelSettings(
+        model=str(model_path),
+        model_alias=MODEL_ALIAS,
+        chat_format=CHAT_FORMAT_NAME,
+        n_ctx=n_ctx,
+        n_threads=n_threads,
+        n_threads_batch=n_threads,
+        verbose=False,
+    )
+
+
 def serve(host: str, port: int, model_path: Path, n_ctx: int, n_threads: int) -> None:
     """Load the model and serve the OpenAI-compatible API until stopped."""
     import uvicorn
     from llama_cpp.server.app import create_app
-    from llama_cpp.server.settings import ModelSettings, ServerSettings
+    from llama_cpp.server.settings import ServerSettings
 
-    _register_chat_format()
+    register_chat_format()
     app = create_app(
         server_settings=ServerSettings(host=host, port=port, interrupt_requests=False),
-        model_settings=[
-            ModelSettings(
-                model=str(model_path),
-                model_alias=MODEL_ALIAS,
-                chat_format=CHAT_FORMAT_NAME,
-                n_ctx=n_ctx,
-                n_threads=n_threads,
-                n_threads_batch=n_threads,
-                verbose=False,
-            )
-        ],
+        model_settings=[model_settings(model_path, n_ctx, n_threads)],
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
@@ -94,8 +108,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--n-ctx", type=int, default=4096, help="context window in tokens")
-    parser.add_argument("--n-threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--n-ctx", type=int, default=DEFAULT_N_CTX, help="context window in tokens")
+    parser.add_argument("--n-threads", type=int, default=DEFAULT_N_THREADS)
     parser.add_argument("--parent-pid", type=int, help="exit when this process exits")
     args = parser.parse_args(argv)
     if args.parent_pid:
