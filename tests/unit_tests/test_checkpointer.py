@@ -90,17 +90,22 @@ def test_recovered_thread_keeps_graph_and_owner() -> None:
     assert thread_metadata({"langgraph_auth_user_id": ""}) == {}
 
 
+async def send_turns(graph: Any, config: Any, turns: int) -> None:
+    """Send ``turns`` user messages to the thread in ``config``, as runs run-0, run-1, ..."""
+    for number in range(turns):
+        await graph.ainvoke(
+            {"messages": [{"role": "user", "content": f"turn {number}"}]},
+            {**config, "metadata": {"run_id": f"run-{number}"}},
+            context=Context(),
+        )
+
+
 async def test_keep_history_turns_pruning_off(fake_model, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHATBOT_KEEP_HISTORY", "true")
     async with checkpointer() as saver:
         graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
         config: Any = {"configurable": {"thread_id": "kept"}}
-        for number in range(4):
-            await graph.ainvoke(
-                {"messages": [{"role": "user", "content": f"turn {number}"}]},
-                config,
-                context=Context(),
-            )
+        await send_turns(graph, config, 4)
         history = [snapshot async for snapshot in graph.aget_state_history(config)]
     assert len(history) >= 4 * 3, "every step of every turn stays available for time travel"
 
@@ -109,12 +114,7 @@ async def test_deleting_a_run_never_wipes_the_conversation(fake_model) -> None:
     async with checkpointer() as saver:
         graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
         config: Any = {"configurable": {"thread_id": "t"}}
-        for number in range(2):
-            await graph.ainvoke(
-                {"messages": [{"role": "user", "content": f"turn {number}"}]},
-                {**config, "metadata": {"run_id": f"run-{number}"}},
-                context=Context(),
-            )
+        await send_turns(graph, config, 2)
         async with saver.conn.execute("SELECT count(*) FROM checkpoints") as cursor:
             before = (await cursor.fetchone())[0]
         await saver.adelete_for_runs(["run-1"])
