@@ -19,7 +19,8 @@ from typing import Any
 
 from langgraph_sdk import get_client
 
-from bench.perf.common import dev_server, log_seconds, user_input
+from bench.perf.common import dev_server, log_seconds
+from tests.integration_tests.helpers import user
 
 FILE_READY = r"Embedded model file ready in ([\d.]+) s"
 MODEL_READY = r"Embedded model loaded and serving at \S+ in ([\d.]+) s"
@@ -34,7 +35,7 @@ async def first_token(url: str) -> tuple[float, float]:
     async for part in client.runs.stream(
         thread,
         "chatbot",
-        input=user_input("Hi! I'm Bob."),
+        input=user("Hi! I'm Bob."),
         stream_mode=["messages-tuple", "values"],
     ):
         if part.event == "error":

@@ -171,8 +171,3 @@ def dev_server(
         server.stop()
         if not os.environ.get("BENCH_KEEP_DIRS"):
             shutil.rmtree(workdir, ignore_errors=True)
-
-
-def user_input(text: str) -> dict[str, Any]:
-    """Return the run input for one user message."""
-    return {"messages": [{"role": "user", "content": text}]}

@@ -23,9 +23,9 @@ from bench.perf.common import (
     CONSTANT_GRAPH,
     dev_server,
     run_log_records,
-    user_input,
 )
 from bench.perf.stats import median
+from tests.integration_tests.helpers import user
 
 FAST_POLL_DIR = Path(__file__).with_name("fast_poll")
 """Holds the diagnosis-only ``sitecustomize`` that shortens the poll."""
@@ -37,16 +37,16 @@ async def runs_per_mode(url: str, runs: int) -> dict[str, list[float]]:
     """Run ``runs`` turns back to back through each of ``runs.wait`` and ``runs.stream``."""
     client = get_client(url=url, api_key=None)
     thread = (await client.threads.create())["thread_id"]
-    await client.runs.wait(thread, "constant", input=user_input("warm up"))
+    await client.runs.wait(thread, "constant", input=user("warm up"))
     seconds: dict[str, list[float]] = {"wait": [], "stream": []}
     for turn in range(runs):
         for mode in ("wait", "stream"):
             started = time.perf_counter()
             if mode == "wait":
-                await client.runs.wait(thread, "constant", input=user_input(f"turn {turn}"))
+                await client.runs.wait(thread, "constant", input=user(f"turn {turn}"))
             else:
                 async for _part in client.runs.stream(
-                    thread, "constant", input=user_input(f"turn {turn}")
+                    thread, "constant", input=user(f"turn {turn}")
                 ):
                     pass
             seconds[mode].append(time.perf_counter() - started)

@@ -48,8 +48,9 @@ from agent.local_model.server import (
 from agent.local_model.weights import ensure_weights
 from agent.model import LOCAL_MODEL_URL_ENV, load_chat_model
 from agent.prompts import DEFAULT_LANGUAGE
-from bench.perf.common import dev_server, user_input
+from bench.perf.common import dev_server
 from bench.perf.stats import median, ratio
+from tests.integration_tests.helpers import user
 
 PROMPTS = (
     "List the numbers from 100 to 150.",
@@ -189,9 +190,7 @@ async def graph_sample(graph: Any, base_url: str, text: str) -> Sample:
     config: Any = {"configurable": {"thread_id": os.urandom(8).hex()}}
     with mock.patch.dict(os.environ, _embedded_env(base_url), clear=True):
         timer = _Timer()
-        async for message, _metadata in graph.astream(
-            user_input(text), config, stream_mode="messages"
-        ):
+        async for message, _metadata in graph.astream(user(text), config, stream_mode="messages"):
             if type(message).__name__ == "AIMessageChunk":
                 timer.piece(str(message.content))
     return timer.sample()
@@ -207,7 +206,7 @@ async def stack_sample(client: LangGraphClient, text: str) -> Sample:
     timer = _Timer()
     began = 0.0
     async for part in client.runs.stream(
-        thread, "chatbot", input=user_input(text), stream_mode=["messages-tuple", "values"]
+        thread, "chatbot", input=user(text), stream_mode=["messages-tuple", "values"]
     ):
         if part.event == "error":
             raise RuntimeError(f"the run failed: {part.data}")

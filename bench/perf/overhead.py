@@ -15,8 +15,9 @@ from typing import Any
 
 from langgraph_sdk import get_client
 
-from bench.perf.common import dev_server, instant_model, run_log_records, user_input
+from bench.perf.common import dev_server, instant_model, run_log_records
 from bench.perf.stats import median, ratio
+from tests.integration_tests.helpers import user
 
 GRAPHS = ("chatbot", "constant")
 
@@ -64,7 +65,7 @@ async def measure(turns: int = 10) -> dict[str, Any]:
             for graph in order:
                 started = time.perf_counter()
                 values = await client.runs.wait(
-                    threads[graph], graph, input=user_input(f"Turn {turn}: the weather is nice.")
+                    threads[graph], graph, input=user(f"Turn {turn}: the weather is nice.")
                 )
                 if not isinstance(values, dict) or "__error__" in values:
                     raise RuntimeError(f"{graph} failed: {values}")

@@ -14,8 +14,9 @@ from typing import Any
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from bench.perf.common import dev_server, instant_model, user_input
+from bench.perf.common import dev_server, instant_model
 from bench.perf.stats import median, percentile
+from tests.integration_tests.helpers import user
 
 CLIENTS = (1, 4, 16, 64)
 """Concurrent conversations."""
@@ -33,7 +34,7 @@ async def _conversation(
     for turn in range(turns):
         started = time.perf_counter()
         values = await client.runs.wait(
-            thread, "chatbot", input=user_input(f"Turn {turn}: I like walking in the park.")
+            thread, "chatbot", input=user(f"Turn {turn}: I like walking in the park.")
         )
         if not isinstance(values, dict) or "__error__" in values:
             raise RuntimeError(f"a turn failed: {values}")
