@@ -23,7 +23,7 @@ from typing import Any
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from tests.integration_tests.server import dev_server_with_scripted_model
+from agent.testing.dev_server import dev_server_with_scripted_model
 
 
 async def conversation(

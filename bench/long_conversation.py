@@ -28,10 +28,10 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from agent.checkpointer import checkpointer
-from agent.context import Context
+from agent.conversation.context import Context
+from agent.conversation.prompt import count_tokens
 from agent.graph import build_graph
-from agent.history import count_tokens
+from agent.storage.checkpointer import checkpointer
 
 
 class InstantModel(GenericFakeChatModel):

@@ -20,10 +20,10 @@ from pathlib import Path
 from langchain_core.messages import HumanMessage
 from langgraph_sdk import get_client
 
-from agent.history import count_tokens
-from agent.local_model.launcher import free_port
-from tests.integration_tests.helpers import SMALL_TALK
-from tests.integration_tests.server import DevServer, write_config
+from agent.conversation.prompt import count_tokens
+from agent.models.local.launcher import free_port
+from agent.testing.dev_server import DevServer, write_config
+from agent.testing.turns import SMALL_TALK
 
 
 async def one_run(url: str, budget: int, turns: int) -> tuple[bool, str, str, int]:

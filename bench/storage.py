@@ -24,9 +24,9 @@ from pathlib import Path
 import psycopg
 from langgraph_sdk import get_client
 
-from agent.local_model.launcher import free_port
-from tests.fake_model_server import serve_in_thread
-from tests.integration_tests.server import DevServer, server_environment, write_config
+from agent.models.local.launcher import free_port
+from agent.testing.dev_server import DevServer, server_environment, write_config
+from agent.testing.scripted_model import serve_in_thread
 
 ADMIN_URI = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from langgraph_sdk import get_client
 
+from agent.testing.turns import user
 from bench.perf.common import dev_server, log_seconds
-from tests.integration_tests.helpers import user
 
 FILE_READY = r"Embedded model file ready in ([\d.]+) s"
 MODEL_READY = r"Embedded model loaded and serving at \S+ in ([\d.]+) s"

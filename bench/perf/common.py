@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
-from agent.local_model.launcher import free_port
-from tests.integration_tests.server import (
+from agent.models.local.launcher import free_port
+from agent.testing.dev_server import (
     PROJECT_ROOT,
     DevServer,
     server_environment,
@@ -116,7 +116,7 @@ def instant_model() -> Iterator[str]:
     """
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fake_model_server", "--port", str(port)],
+        [sys.executable, "-m", "agent.testing.scripted_model", "--port", str(port)],
         cwd=PROJECT_ROOT,
         stdin=subprocess.DEVNULL,
     )

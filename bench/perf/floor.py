@@ -19,13 +19,13 @@ from typing import Any
 
 from langgraph_sdk import get_client
 
+from agent.testing.turns import user
 from bench.perf.common import (
     CONSTANT_GRAPH,
     dev_server,
     run_log_records,
 )
 from bench.perf.stats import median
-from tests.integration_tests.helpers import user
 
 FAST_POLL_DIR = Path(__file__).with_name("fast_poll")
 """Holds the diagnosis-only ``sitecustomize`` that shortens the poll."""

@@ -4,7 +4,7 @@ Five rungs, each one layer more than the one before, with the same prompts
 and sampling:
 
 * ``direct``: the GGUF loaded in this process with the settings the embedded
-  server uses (``ModelSettings`` as ``agent.local_model.server.serve`` builds
+  server uses (``ModelSettings`` as ``agent.models.local.server.serve`` builds
   them), called with the keyword arguments the server would pass to
   ``create_chat_completion`` for the request ``ChatOpenAI`` sends;
 * ``http``: that request, as raw HTTP, to the running embedded model server;
@@ -36,21 +36,22 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from agent.context import Context
+from agent.conversation.context import Context
+from agent.conversation.prompt import render_system_prompt
+from agent.conversation.prompts import DEFAULT_LANGUAGE
 from agent.graph import build_graph
-from agent.history import render_system_prompt
-from agent.local_model.server import (
+from agent.models.endpoint import load_chat_model
+from agent.models.local.server import (
     DEFAULT_N_CTX,
     DEFAULT_N_THREADS,
     model_settings,
     register_chat_format,
 )
-from agent.local_model.weights import ensure_weights
-from agent.model import LOCAL_MODEL_URL_ENV, load_chat_model
-from agent.prompts import DEFAULT_LANGUAGE
+from agent.models.local.weights import ensure_weights
+from agent.settings import LOCAL_MODEL_URL
+from agent.testing.turns import user
 from bench.perf.common import dev_server
 from bench.perf.stats import median, ratio
-from tests.integration_tests.helpers import user
 
 PROMPTS = (
     "List the numbers from 100 to 150.",
@@ -76,7 +77,7 @@ def _prompt(text: str) -> list[BaseMessage]:
 def _embedded_env(base_url: str) -> dict[str, str]:
     """Return this process's environment with the embedded model at ``base_url``."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    environment[LOCAL_MODEL_URL_ENV] = base_url
+    environment[LOCAL_MODEL_URL.name] = base_url
     return environment
 
 

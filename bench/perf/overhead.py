@@ -15,9 +15,9 @@ from typing import Any
 
 from langgraph_sdk import get_client
 
+from agent.testing.turns import user
 from bench.perf.common import dev_server, instant_model, run_log_records
 from bench.perf.stats import median, ratio
-from tests.integration_tests.helpers import user
 
 GRAPHS = ("chatbot", "constant")
 

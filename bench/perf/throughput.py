@@ -14,9 +14,9 @@ from typing import Any
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from agent.testing.turns import user
 from bench.perf.common import dev_server, instant_model
 from bench.perf.stats import median, percentile
-from tests.integration_tests.helpers import user
 
 CLIENTS = (1, 4, 16, 64)
 """Concurrent conversations."""

@@ -24,32 +24,31 @@ from langgraph.constants import TAG_NOSTREAM
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
 
-from agent.context import Context
-from agent.history import (
+from agent.conversation.context import Context
+from agent.conversation.prompt import (
     TokenCounter,
     build_prompt,
-    count_tokens,
     message_text,
     render_system_prompt,
 )
-from agent.model import (
-    ModelCallError,
-    ModelNotConfiguredError,
-    describe,
-    explain_failure,
-    load_chat_model,
-    resolve_endpoint,
-)
-from agent.prompts import DEFAULT_LANGUAGE
-from agent.state import State
-from agent.summary import (
+from agent.conversation.prompts import DEFAULT_LANGUAGE
+from agent.conversation.state import State
+from agent.conversation.summary import (
     bound_summary,
     fold_chunks,
     needs_folding,
     split_for_folding,
     summarizer_prompt,
 )
-from agent.token_count import model_tokenizer
+from agent.models.endpoint import (
+    ModelCallError,
+    describe,
+    explain_failure,
+    load_chat_model,
+    named,
+    resolve_endpoint,
+)
+from agent.models.token_count import counter_for_model
 
 ModelLoader = Callable[[Context], BaseChatModel]
 """Returns the chat model for a run's context (swapped for a fake in unit tests)."""
@@ -82,30 +81,17 @@ async def _ask(model: Runnable[Any, BaseMessage], prompt: list[BaseMessage]) -> 
     return message_chunk_to_message(reply)
 
 
-async def _model_counter(messages: Sequence[BaseMessage]) -> TokenCounter:
-    """Return the counter that matches the model in use, ready for ``messages``."""
-    try:
-        endpoint = resolve_endpoint()
-    except ModelNotConfiguredError:
-        return count_tokens
-    if endpoint.kind != "embedded" or endpoint.base_url is None:
-        return count_tokens
-    tokenizer = model_tokenizer(endpoint.base_url)
-    await tokenizer.prepare(messages)
-    return tokenizer
-
-
 def build_graph(
     model_loader: ModelLoader = load_chat_model, count: TokenCounter | None = None
 ) -> StateGraph[Any, Any, Any, Any]:
     """Return the uncompiled chatbot graph that calls the model ``model_loader`` gives.
 
     ``count`` fixes the token counter (tests); by default each step uses the
-    one that matches the model in use (``agent.token_count``).
+    one that matches the model in use (``agent.models.token_count``).
     """
 
     async def counter(messages: Sequence[BaseMessage]) -> TokenCounter:
-        return count if count is not None else await _model_counter(messages)
+        return count if count is not None else await counter_for_model(messages)
 
     async def route(state: State, runtime: Runtime[Context]) -> Literal["summarize", "model"]:
         """Fold old turns first when the history no longer fits the budget."""
@@ -126,7 +112,7 @@ def build_graph(
         older, _kept = split_for_folding(state["messages"], budget, tokens)
         if not older:
             return {}
-        summarizer = model_loader(context).with_config(tags=[TAG_NOSTREAM])
+        summarizer = model_loader(await named(context)).with_config(tags=[TAG_NOSTREAM])
         summary = state.get("summary", "")
         for chunk in fold_chunks(older):
             reply = await _ask(summarizer, summarizer_prompt(summary, chunk, budget))
@@ -152,7 +138,7 @@ def build_graph(
                 f"(max_history_tokens={context.max_history_tokens}): "
                 "send a shorter message or raise max_history_tokens."
             )
-        reply = await _ask(model_loader(context), prompt)
+        reply = await _ask(model_loader(await named(context)), prompt)
         return {"messages": [reply]}
 
     graph = StateGraph(State, context_schema=Context)

@@ -9,11 +9,17 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from agent.local_model.launcher import free_port
+from agent.models.local.launcher import free_port
+from agent.testing.dev_server import DevServer, write_config
 
-from .server import DevServer, write_config
+INTEGRATION_DIR = Path(__file__).resolve().parent
 
-pytestmark = pytest.mark.integration
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test in this folder ``integration`` (a conftest ``pytestmark`` marks nothing)."""
+    for item in items:
+        if INTEGRATION_DIR in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.integration)
 
 
 def start_server(workdir: Path) -> DevServer:

@@ -9,23 +9,10 @@ from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
 
-from .server import CHATBOT_CLI
+from agent.testing.dev_server import CHATBOT_CLI
+from agent.testing.turns import GRAPH_ID, SMALL_TALK, user
 
-GRAPH_ID = "chatbot"
-
-SMALL_TALK = [
-    "The weather is nice today.",
-    "I like walking in the park.",
-    "Do you like music?",
-    "I had pasta for lunch.",
-    "My favourite colour is blue.",
-]
-"""Turns that carry no fact worth remembering, for long-conversation tests and benches."""
-
-
-def user(text: str) -> dict[str, Any]:
-    """Return the run input for one user message."""
-    return {"messages": [{"role": "user", "content": text}]}
+__all__ = ["GRAPH_ID", "SMALL_TALK", "chatbot", "contents", "say", "user"]
 
 
 async def say(client: LangGraphClient, thread_id: str, text: str, **extra: Any) -> dict[str, Any]:

@@ -21,12 +21,12 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from agent.local_model.launcher import free_port
-from agent.tokens import create_token
+from agent.models.local.launcher import free_port
+from agent.server.tokens import create_token
+from agent.testing.dev_server import CHATBOT_CLI, DevServer, server_environment, write_config
 
 from . import test_conversation as conversation
 from .helpers import GRAPH_ID, user
-from .server import CHATBOT_CLI, DevServer, server_environment, write_config
 
 pytestmark = pytest.mark.integration
 

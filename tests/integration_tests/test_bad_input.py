@@ -9,8 +9,9 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from agent.testing.dev_server import DevServer
+
 from .helpers import GRAPH_ID, say
-from .server import DevServer
 
 
 def turn(content: Any = "Hi", role: str = "user", **extra: Any) -> dict[str, Any]:

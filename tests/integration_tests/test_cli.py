@@ -7,10 +7,10 @@ import re
 import pexpect
 from langgraph_sdk.client import LangGraphClient
 
-from agent.local_model.launcher import free_port
+from agent.models.local.launcher import free_port
+from agent.testing.dev_server import CHATBOT_CLI, DevServer
 
 from .helpers import chatbot
-from .server import CHATBOT_CLI, DevServer
 
 THREAD_LINE = re.compile(r"thread ([0-9a-f-]{36})")
 STYLE = r"(?:\x1b\[[0-9;]*m)*"  # rich styles the prompts in a terminal

@@ -44,8 +44,8 @@ async def test_forty_turns_fold_into_a_summary_kept_in_thread_state(
 async def test_embedded_model_counts_with_gemmas_own_tokenizer() -> None:
     from langchain_core.messages import HumanMessage
 
-    from agent.local_model.launcher import embedded_model_server
-    from agent.token_count import PER_MESSAGE, ModelTokenizer, approximate
+    from agent.models.local.launcher import embedded_model_server
+    from agent.models.token_count import PER_MESSAGE, ModelTokenizer, approximate
 
     async with embedded_model_server() as base_url:
         tokenizer = ModelTokenizer(base_url)

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from langgraph_sdk import get_client
 
-from tests import fake_model_server as fake
+from agent.testing import scripted_model as fake
+from agent.testing.dev_server import DevServer, dev_server_with_scripted_model
 
 from .helpers import GRAPH_ID, chatbot, user
-from .server import DevServer, dev_server_with_scripted_model
 
 TURNS = 50
 FAILURE_RATE = 0.3

@@ -15,11 +15,11 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from agent.local_model.launcher import free_port
-from tests import fake_model_server as fake_model
+from agent.models.local.launcher import free_port
+from agent.testing import scripted_model as fake_model
+from agent.testing.dev_server import DevServer, server_environment, write_config
 
 from .helpers import contents, say, user
-from .server import DevServer, server_environment, write_config
 
 ADMIN_URI = "postgresql://postgres@127.0.0.1:5432/postgres"
 

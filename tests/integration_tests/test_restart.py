@@ -41,7 +41,7 @@ def model_processes(server_pid: int) -> set[int]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"agent.local_model" in cmdline:
+        if b"agent.models.local" in cmdline:
             found.add(pid)
     return found
 

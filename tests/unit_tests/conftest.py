@@ -13,10 +13,10 @@ from langchain_core.outputs import ChatResult
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph.state import CompiledStateGraph
 
-from agent.context import Context
+from agent.conversation.context import Context
 from agent.graph import build_graph
-from agent.model import LOCAL_MODEL_URL_ENV
-from tests import fake_model_server
+from agent.settings import LOCAL_MODEL_URL
+from agent.testing import scripted_model as fake_model_server
 
 
 class RecordingChatModel(GenericFakeChatModel):
@@ -73,5 +73,5 @@ def embedded_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     with fake_model_server.running() as url:
         for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
             monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv(LOCAL_MODEL_URL_ENV, url)
+        monkeypatch.setenv(LOCAL_MODEL_URL.name, url)
         yield url

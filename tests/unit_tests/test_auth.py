@@ -8,9 +8,8 @@ from typing import Any
 import jwt
 import pytest
 from langgraph_sdk import Auth
-from typer.testing import CliRunner
 
-from agent.auth import (
+from agent.server.auth import (
     ADMIN_PERMISSION,
     LOCAL_USER,
     authenticate_header,
@@ -18,8 +17,7 @@ from agent.auth import (
     require_admin,
     scope_namespace,
 )
-from agent.cli import app
-from agent.tokens import TokenError, create_token, verify_token
+from agent.server.tokens import TokenError, create_token, verify_token
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 
@@ -119,29 +117,3 @@ def test_store_namespaces_start_with_the_user_id() -> None:
     with pytest.raises(Auth.exceptions.HTTPException) as raised:
         scope_namespace("bob", {"namespace": ("alice", "notes")})
     assert raised.value.status_code == 403
-
-
-def test_cli_token_create_prints_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CHATBOT_AUTH_SECRET", SECRET)
-    result = CliRunner().invoke(app, ["token", "create", "alice", "--admin", "--expires-in", "60"])
-    assert result.exit_code == 0, result.output
-    user = verify_token(result.output.strip(), SECRET)
-    assert (user.user_id, user.admin) == ("alice", True)
-    claims = jwt.decode(result.output.strip(), SECRET, algorithms=["HS256"])
-    assert claims["exp"] - claims["iat"] == 60
-
-
-def test_cli_token_create_without_a_secret_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CHATBOT_AUTH_SECRET", raising=False)
-    result = CliRunner().invoke(app, ["token", "create", "alice"])
-    assert result.exit_code == 2
-    assert "CHATBOT_AUTH_SECRET is not set" in result.output
-
-
-def test_cli_sends_chatbot_token_as_a_bearer_header(monkeypatch: pytest.MonkeyPatch) -> None:
-    from agent import cli
-
-    monkeypatch.setenv("CHATBOT_TOKEN", "abc.def.ghi")
-    assert cli._client().http.client.headers["Authorization"] == "Bearer abc.def.ghi"
-    monkeypatch.delenv("CHATBOT_TOKEN")
-    assert "Authorization" not in cli._client().http.client.headers

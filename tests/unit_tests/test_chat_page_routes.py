@@ -7,7 +7,7 @@ import re
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from agent.web.routes import STATIC_DIR, chat_routes
+from agent.server.web.routes import STATIC_DIR, chat_routes
 
 client = TestClient(Starlette(routes=chat_routes("/chat")))
 

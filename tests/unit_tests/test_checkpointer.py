@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
-from agent.checkpointer import (
-    CheckpointerConfigError,
+from agent.conversation.context import Context
+from agent.graph import build_graph
+from agent.server.recovery import thread_metadata
+from agent.settings import SettingError
+from agent.storage.checkpointer import (
     SqliteSaver,
     checkpointer,
     database_uri,
@@ -16,9 +19,6 @@ from agent.checkpointer import (
     redact,
     sqlite_path,
 )
-from agent.context import Context
-from agent.graph import build_graph
-from agent.recovery import thread_metadata
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +52,7 @@ def test_password_is_redacted() -> None:
 def test_schema_must_be_an_identifier(monkeypatch: pytest.MonkeyPatch) -> None:
     assert postgres_schema() == "chatbot"
     monkeypatch.setenv("CHATBOT_DB_SCHEMA", "x; DROP TABLE y")
-    with pytest.raises(CheckpointerConfigError, match="CHATBOT_DB_SCHEMA"):
+    with pytest.raises(SettingError, match="CHATBOT_DB_SCHEMA"):
         postgres_schema()
 
 
@@ -101,7 +101,7 @@ async def send_turns(graph: Any, config: Any, turns: int) -> None:
 
 
 async def test_keep_history_turns_pruning_off(fake_model, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CHATBOT_KEEP_HISTORY", "true")
+    monkeypatch.setenv("CHATBOT_HISTORY_TURNS", "all")
     async with checkpointer() as saver:
         graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
         config: Any = {"configurable": {"thread_id": "kept"}}

@@ -33,8 +33,11 @@ def test_dockerfile_carries_graph_checkpointer_and_app(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     text = dockerfile.read_text()
     assert "/deps/main/src/agent/graph.py:builder" in text
-    assert "LANGGRAPH_CHECKPOINTER" in text and "src/agent/checkpointer.py:checkpointer" in text
-    assert "LANGGRAPH_HTTP" in text and "src/agent/webapp.py:app" in text
+    assert (
+        "LANGGRAPH_CHECKPOINTER" in text
+        and "src/agent/storage/checkpointer.py:checkpointer" in text
+    )
+    assert "LANGGRAPH_HTTP" in text and "src/agent/server/webapp.py:app" in text
 
 
 def test_compose_runs_the_server_on_postgres_and_redis() -> None:

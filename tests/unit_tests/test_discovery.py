@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.discovery import URL_FILE, announce_url, discovered_url, withdraw_url
+from agent.server.discovery import URL_FILE, announce_url, discovered_url, withdraw_url
 
 
 def test_announced_url_is_found_then_withdrawn(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from agent.context import Context
+from agent.conversation.context import Context
+from agent.conversation.prompt import count_tokens
 from agent.graph import builder
-from agent.history import count_tokens
 
 
 def test_exported_builder_is_uncompiled_and_declares_context() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from agent.history import build_prompt, count_tokens, render_system_prompt
+from agent.conversation.prompt import build_prompt, count_tokens, render_system_prompt
 
 
 def conversation(turns: int) -> list:

@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 from langchain_openai import ChatOpenAI
 
-from agent.context import Context
-from agent.model import (
-    LOCAL_MODEL_URL_ENV,
+from agent.conversation.context import Context
+from agent.models.endpoint import (
     ModelNotConfiguredError,
     load_chat_model,
     resolve_endpoint,
     uses_embedded_model,
 )
+from agent.settings import LOCAL_MODEL_URL
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", LOCAL_MODEL_URL_ENV):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", LOCAL_MODEL_URL.name):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -38,7 +38,7 @@ def test_base_url_selects_compatible_server(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_neither_selects_embedded_server(monkeypatch: pytest.MonkeyPatch) -> None:
     assert uses_embedded_model()
-    monkeypatch.setenv(LOCAL_MODEL_URL_ENV, "http://127.0.0.1:5555/v1")
+    monkeypatch.setenv(LOCAL_MODEL_URL.name, "http://127.0.0.1:5555/v1")
     endpoint = resolve_endpoint()
     assert (endpoint.kind, endpoint.base_url) == ("embedded", "http://127.0.0.1:5555/v1")
 
@@ -62,7 +62,6 @@ def test_chat_model_carries_context_settings(monkeypatch: pytest.MonkeyPatch) ->
     [
         ("temperature", 3.0, "temperature=3.0 is out of range"),
         ("max_history_tokens", 0, "max_history_tokens=0 is too small"),
-        ("model", " ", "context.model is empty"),
     ],
 )
 def test_context_rejects_unusable_values(field: str, value: object, message: str) -> None:
@@ -81,13 +80,3 @@ def test_context_fields_describe_themselves_for_studio() -> None:
         "max_history_tokens",
         "summarize",
     }
-
-
-def test_numeric_defaults_from_env_name_the_bad_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    from agent.context import env_number
-
-    monkeypatch.setenv("CHATBOT_MAX_HISTORY_TOKENS", "lots")
-    with pytest.raises(ValueError, match="CHATBOT_MAX_HISTORY_TOKENS='lots' is not a whole number"):
-        env_number("CHATBOT_MAX_HISTORY_TOKENS", 2000)
-    monkeypatch.setenv("CHATBOT_TEMPERATURE", "0.7")
-    assert env_number("CHATBOT_TEMPERATURE", 0.0) == 0.7

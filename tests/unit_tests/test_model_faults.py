@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agent.context import Context
+from agent.conversation.context import Context
 from agent.graph import build_graph
-from agent.local_model.launcher import free_port
-from agent.model import EMBEDDED_MAX_REPLY_TOKENS, ModelCallError
-from tests import fake_model_server as fake
+from agent.models.endpoint import EMBEDDED_MAX_REPLY_TOKENS, ModelCallError
+from agent.models.local.launcher import free_port
+from agent.testing import scripted_model as fake
 
 
 @pytest.fixture

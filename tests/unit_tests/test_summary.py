@@ -11,15 +11,15 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agent.context import Context
-from agent.graph import build_graph
-from agent.history import SUMMARY_HEADING, count_tokens, message_text
-from agent.summary import (
+from agent.conversation.context import Context
+from agent.conversation.prompt import SUMMARY_HEADING, count_tokens, message_text
+from agent.conversation.summary import (
     NEW_MESSAGES,
     SUMMARIZER_INSTRUCTIONS,
     SUMMARY_SO_FAR,
     split_for_folding,
 )
+from agent.graph import build_graph
 
 BUDGET = 300
 

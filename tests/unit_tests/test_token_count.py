@@ -7,12 +7,12 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agent.context import Context
+from agent.conversation.context import Context
 from agent.graph import build_graph
-from agent.local_model.launcher import free_port
-from agent.local_model.transcript import FEW_SHOT_PREAMBLE
-from agent.token_count import PER_MESSAGE, ModelTokenizer, approximate
-from tests import fake_model_server as fake
+from agent.models.local.launcher import free_port
+from agent.models.local.transcript import FEW_SHOT_PREAMBLE
+from agent.models.token_count import PER_MESSAGE, ModelTokenizer, approximate
+from agent.testing import scripted_model as fake
 
 
 async def test_counts_come_from_the_model_server_and_are_cached(embedded_url: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent.local_model.transcript import FEW_SHOT_PREAMBLE, STOP_SEQUENCES, render_transcript
+from agent.models.local.transcript import FEW_SHOT_PREAMBLE, STOP_SEQUENCES, render_transcript
 
 
 def test_transcript_lists_turns_after_system_and_preamble() -> None:

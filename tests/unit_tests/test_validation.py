@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent.validation import InvalidInput, check_run_input
+from agent.server.validation import InvalidInput, check_run_input
 
 
 def turn(content: object = "Hi", role: str = "user", **extra: object) -> dict[str, object]:

@@ -1,7 +1,7 @@
 """Who may do what on the chatbot server: the ``langgraph_sdk.Auth`` handler in ``langgraph.json``.
 
 Authentication is by bearer token (``Authorization: Bearer <jwt>``, see
-``agent.tokens``). With ``CHATBOT_AUTH_SECRET`` unset, auth is off: every
+``agent.server.tokens``). With ``CHATBOT_AUTH_SECRET`` unset, auth is off: every
 request is the local user and nothing is filtered (a warning says so in the
 server log). With it set:
 
@@ -24,7 +24,7 @@ from typing import Any
 
 from langgraph_sdk import Auth
 
-from agent.tokens import SECRET_ENV, TokenError, auth_secret, verify_token
+from agent.server.tokens import SECRET_ENV, TokenError, auth_secret, verify_token
 
 logger = logging.getLogger(__name__)
 

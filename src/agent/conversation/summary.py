@@ -23,7 +23,7 @@ from langchain_core.messages import (
     trim_messages,
 )
 
-from agent.history import TokenCounter, message_text
+from agent.conversation.prompt import TokenCounter, message_text
 
 SUMMARY_SHARE = 4
 """A summary may take at most 1/SUMMARY_SHARE of the token budget."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
 import jwt
 
-SECRET_ENV = "CHATBOT_AUTH_SECRET"
+from agent import settings
+
+SECRET_ENV = settings.AUTH_SECRET.name
 """Environment variable holding the signing secret; unset means auth is off."""
 
 ALGORITHM = "HS256"
@@ -35,7 +36,7 @@ class TokenUser:
 
 def auth_secret() -> str | None:
     """Return the signing secret from ``CHATBOT_AUTH_SECRET``, or None if unset or empty."""
-    return os.environ.get(SECRET_ENV) or None
+    return settings.AUTH_SECRET.get() or None
 
 
 def create_token(

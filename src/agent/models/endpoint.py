@@ -1,27 +1,30 @@
-"""Choose the chat model endpoint from the environment.
+"""The one seam for the chat model: which endpoint, which model name, which client.
 
 * ``OPENAI_BASE_URL`` set: that OpenAI-compatible server (Ollama, vLLM,
   llama.cpp, LM Studio, ...), with ``OPENAI_API_KEY`` if it needs one.
 * ``OPENAI_API_KEY`` alone: OpenAI.
 * neither: the embedded local model, whose server the web app's lifespan
   starts and announces through ``CHATBOT_LOCAL_MODEL_URL``.
+
+The graph, the web app and the CLI's ``/chatbot/model`` answer all ask here.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
+import httpx
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_openai import ChatOpenAI
 
-from agent.context import Context, env_number
+from agent import settings
+from agent.conversation.context import Context
 
-LOCAL_MODEL_URL_ENV = "CHATBOT_LOCAL_MODEL_URL"
-"""Base URL (ending in ``/v1``) of the running embedded model server."""
+logger = logging.getLogger(__name__)
 
 EMBEDDED_API_KEY = "sk-embedded-no-key-needed"
 """The embedded server checks no key, but the OpenAI client insists on one."""
@@ -29,11 +32,18 @@ EMBEDDED_API_KEY = "sk-embedded-no-key-needed"
 EMBEDDED_MAX_REPLY_TOKENS = 256
 """A cap on one reply of the small embedded model, which can ramble."""
 
+OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
+"""The model used on OpenAI when no name is configured."""
+
+EMBEDDED_MODEL_NAME = "embedded"
+"""The name sent to the embedded server, which serves one model whatever the name."""
 
 MAX_RETRIES = 2
 """Retries of one model request by the OpenAI client (with exponential backoff) on
 connection errors, timeouts, 408/409/429 and 5xx; the graph adds none of its own,
 so attempts never multiply."""
+
+Kind = Literal["openai", "compatible", "embedded"]
 
 
 class ModelNotConfiguredError(RuntimeError):
@@ -48,7 +58,7 @@ class ModelCallError(RuntimeError):
 class Endpoint:
     """Where the chat model is served and how to authenticate."""
 
-    kind: Literal["openai", "compatible", "embedded"]
+    kind: Kind
     base_url: str | None
     api_key: str
 
@@ -112,9 +122,18 @@ def explain_failure(
     return ModelCallError(f"The chat model failed: {where} {cause}. {advice}")
 
 
+def selected_kind() -> Kind:
+    """Return the kind of endpoint the environment selects (whether or not it runs yet)."""
+    if settings.OPENAI_BASE_URL.get():
+        return "compatible"
+    if settings.OPENAI_API_KEY.get():
+        return "openai"
+    return "embedded"
+
+
 def uses_embedded_model() -> bool:
     """Tell whether the environment leaves the model to the embedded server."""
-    return not (os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY"))
+    return selected_kind() == "embedded"
 
 
 def resolve_endpoint() -> Endpoint:
@@ -125,13 +144,13 @@ def resolve_endpoint() -> Endpoint:
             is not running (the graph was loaded outside ``langgraph dev`` /
             the project's ``langgraph.json``).
     """
-    base_url = os.environ.get("OPENAI_BASE_URL") or None
-    api_key = os.environ.get("OPENAI_API_KEY") or None
-    if base_url:
-        return Endpoint("compatible", base_url, api_key or EMBEDDED_API_KEY)
-    if api_key:
-        return Endpoint("openai", None, api_key)
-    local_url = os.environ.get(LOCAL_MODEL_URL_ENV)
+    kind = selected_kind()
+    api_key = settings.OPENAI_API_KEY.get()
+    if kind == "compatible":
+        return Endpoint(kind, settings.OPENAI_BASE_URL.get(), api_key or EMBEDDED_API_KEY)
+    if kind == "openai":
+        return Endpoint(kind, None, api_key)
+    local_url = settings.LOCAL_MODEL_URL.get()
     if not local_url:
         raise ModelNotConfiguredError(
             "No chat model is configured and the embedded model server is not running. "
@@ -141,13 +160,66 @@ def resolve_endpoint() -> Endpoint:
     return Endpoint("embedded", local_url, EMBEDDED_API_KEY)
 
 
+_served_names: dict[str, str] = {}
+
+
+async def model_name(requested: str = "") -> str:
+    """Return the name of the model that answers: ``requested``, else the endpoint's own.
+
+    With no name configured, OpenAI means :data:`OPENAI_DEFAULT_MODEL`, and an
+    OpenAI-compatible server (or the embedded one) is asked what it serves
+    (``GET /models``, its first model; asked once per server).
+    """
+    if requested := requested.strip() or settings.MODEL.get():
+        return requested
+    try:
+        endpoint = resolve_endpoint()
+    except ModelNotConfiguredError:
+        return EMBEDDED_MODEL_NAME
+    if endpoint.kind == "openai" or endpoint.base_url is None:
+        return OPENAI_DEFAULT_MODEL
+    if endpoint.base_url not in _served_names:
+        _served_names[endpoint.base_url] = await _first_served_model(endpoint)
+    return _served_names[endpoint.base_url]
+
+
+async def _first_served_model(endpoint: Endpoint) -> str:
+    fallback = EMBEDDED_MODEL_NAME if endpoint.kind == "embedded" else OPENAI_DEFAULT_MODEL
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(
+                f"{endpoint.base_url}/models",
+                headers={"Authorization": f"Bearer {endpoint.api_key}"},
+            )
+            response.raise_for_status()
+            return str(response.json()["data"][0]["id"])
+    except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as error:
+        logger.warning(
+            "%s did not say which model it serves (%s); asking for %r",
+            describe(endpoint),
+            error,
+            fallback,
+        )
+        return fallback
+
+
+async def named(context: Context) -> Context:
+    """Return ``context`` with its model name filled in (see :func:`model_name`)."""
+    name = await model_name(context.model)
+    return context if name == context.model else replace(context, model=name)
+
+
 def load_chat_model(context: Context) -> BaseChatModel:
-    """Return the chat model for this run's context."""
+    """Return the chat model for this run's context (its model name filled in by :func:`named`)."""
     endpoint = resolve_endpoint()
     max_tokens = EMBEDDED_MAX_REPLY_TOKENS if endpoint.kind == "embedded" else None
-    timeout = env_number("CHATBOT_MODEL_TIMEOUT", 120.0)
     return _chat_openai(
-        context.model, context.temperature, endpoint.base_url, endpoint.api_key, max_tokens, timeout
+        context.model or OPENAI_DEFAULT_MODEL,
+        context.temperature,
+        endpoint.base_url,
+        endpoint.api_key,
+        max_tokens,
+        settings.MODEL_TIMEOUT.get(),
     )
 
 

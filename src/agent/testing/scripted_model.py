@@ -1,6 +1,6 @@
 """A scripted OpenAI-compatible chat server for tests and benchmarks.
 
-``python -m tests.fake_model_server --port N`` or :func:`serve_in_thread`. It
+``python -m agent.testing.scripted_model --port N`` or :func:`serve_in_thread`. It
 answers every chat completion (streamed or not) at once with a short fixed
 reply, unless :data:`settings` scripts otherwise: replies to give, a delay,
 and faults by schedule, before the reply (HTTP statuses, hangs past the
@@ -28,9 +28,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from agent.local_model.launcher import free_port
+from agent.models.local.launcher import free_port
 
 REPLY = "Sure, noted."
+
+SERVED_MODEL = "scripted-model"
+"""The one model ``GET /v1/models`` lists."""
 
 
 @dataclass
@@ -63,6 +66,9 @@ class Settings:
 
     last_request: dict[str, Any] = field(default_factory=dict)
     """The body of the latest chat completion request."""
+
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    """The body of every chat completion request, in order."""
 
     counted: list[str] = field(default_factory=list)
     """Texts the tokenizer endpoint was asked to count."""
@@ -144,6 +150,7 @@ async def chat_completions(request: Request) -> Response:
     payload = await request.json()
     settings.requests += 1
     settings.last_request = payload
+    settings.bodies.append(payload)
     if settings.delay_s:
         await asyncio.sleep(settings.delay_s)
     fault = settings.failures.pop(0) if settings.failures else None
@@ -173,8 +180,14 @@ async def tokenize_count(request: Request) -> Response:
     return JSONResponse({"count": len(text.split()) + 1})
 
 
+async def list_models(_: Request) -> Response:
+    """List the one model served, like any OpenAI-compatible server."""
+    return JSONResponse({"object": "list", "data": [{"id": SERVED_MODEL, "object": "model"}]})
+
+
 app = Starlette(
     routes=[
+        Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/extras/tokenize/count", tokenize_count, methods=["POST"]),
     ]

@@ -3,7 +3,7 @@
 Declared in ``langgraph.json`` under ``"http": {"app": ...}``; the LangGraph
 server mounts these routes beside its API and runs this lifespan at start-up
 and shutdown, so starting the server starts the model and stopping it stops it.
-It also serves the browser chat page at ``/chat/`` (``agent.web``), and its
+It also serves the browser chat page at ``/chat/`` (``agent.server.web``), and its
 middleware refuses malformed run input before the server touches a thread.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -21,14 +20,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from agent.checkpointer import check_database
-from agent.context import Context
-from agent.discovery import announce_url, withdraw_url
-from agent.local_model.launcher import embedded_model_server
-from agent.model import LOCAL_MODEL_URL_ENV, uses_embedded_model
-from agent.recovery import recover_threads
-from agent.validation import RunInputValidation
-from agent.web.routes import chat_routes
+from agent import settings
+from agent.models.endpoint import model_name, selected_kind
+from agent.models.local.launcher import embedded_model_server
+from agent.server.discovery import announce_url, withdraw_url
+from agent.server.recovery import recover_threads
+from agent.server.validation import RunInputValidation
+from agent.server.web.routes import chat_routes
+from agent.storage.checkpointer import check_database
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +36,12 @@ logger = logging.getLogger(__name__)
 async def lifespan(_: Starlette) -> AsyncIterator[None]:
     """Run the embedded model if needed, and tell the CLI where this server listens."""
     async with contextlib.AsyncExitStack() as stack:
+        settings.check_all()
         logger.info("Conversations are stored in %s", await check_database())
-        if uses_embedded_model() and not os.environ.get(LOCAL_MODEL_URL_ENV):
+        if selected_kind() == "embedded" and not settings.LOCAL_MODEL_URL.is_set():
             base_url = await stack.enter_async_context(embedded_model_server())
-            os.environ[LOCAL_MODEL_URL_ENV] = base_url
-            stack.callback(os.environ.pop, LOCAL_MODEL_URL_ENV, None)
+            settings.set_local_model_url(base_url)
+            stack.callback(settings.set_local_model_url, None)
         recovery = asyncio.create_task(recover_threads())
         stack.push_async_callback(_cancel, recovery)
         url_file = await asyncio.to_thread(announce_url)
@@ -56,14 +56,10 @@ async def _cancel(task: asyncio.Task[int]) -> None:
 
 
 async def model_info(_: Request) -> JSONResponse:
-    """Tell clients which model answers (never any secret)."""
-    if os.environ.get("OPENAI_BASE_URL"):
-        endpoint = os.environ["OPENAI_BASE_URL"]
-    elif os.environ.get("OPENAI_API_KEY"):
-        endpoint = "OpenAI"
-    else:
-        endpoint = "embedded"
-    return JSONResponse({"model": Context().model, "endpoint": endpoint})
+    """Tell clients which model answers and where (never any secret)."""
+    kind = selected_kind()
+    where = {"openai": "OpenAI", "embedded": "embedded"}.get(kind) or settings.OPENAI_BASE_URL.get()
+    return JSONResponse({"model": await model_name(), "endpoint": where})
 
 
 app = Starlette(

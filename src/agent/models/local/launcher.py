@@ -15,10 +15,10 @@ from pathlib import Path
 
 import httpx
 
-from agent.context import Context
-from agent.history import render_system_prompt
-from agent.local_model.weights import ensure_weights
-from agent.prompts import DEFAULT_LANGUAGE
+from agent.conversation.context import Context
+from agent.conversation.prompt import render_system_prompt
+from agent.conversation.prompts import DEFAULT_LANGUAGE
+from agent.models.local.weights import ensure_weights
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ async def embedded_model_server(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "agent.local_model",
+        "agent.models.local",
         "--host",
         host,
         "--port",

@@ -19,8 +19,9 @@ import httpx
 from langchain_core.messages import BaseMessage, HumanMessage
 from langchain_core.messages.utils import count_tokens_approximately
 
-from agent.history import message_text
-from agent.local_model.transcript import FEW_SHOT_PREAMBLE
+from agent.conversation.prompt import TokenCounter, count_tokens, message_text
+from agent.models.endpoint import ModelNotConfiguredError, resolve_endpoint
+from agent.models.local.transcript import FEW_SHOT_PREAMBLE
 
 logger = logging.getLogger(__name__)
 
@@ -103,3 +104,16 @@ def model_tokenizer(base_url: str) -> ModelTokenizer:
     if base_url not in _tokenizers:
         _tokenizers[base_url] = ModelTokenizer(base_url)
     return _tokenizers[base_url]
+
+
+async def counter_for_model(messages: Sequence[BaseMessage]) -> TokenCounter:
+    """Return the counter that matches the model in use, ready for ``messages``."""
+    try:
+        endpoint = resolve_endpoint()
+    except ModelNotConfiguredError:
+        return count_tokens
+    if endpoint.kind != "embedded" or endpoint.base_url is None:
+        return count_tokens
+    tokenizer = model_tokenizer(endpoint.base_url)
+    await tokenizer.prepare(messages)
+    return tokenizer

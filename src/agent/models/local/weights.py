@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+from agent import settings
+
 logger = logging.getLogger(__name__)
 
 
@@ -17,10 +19,10 @@ def cache_dir() -> Path:
     ``~/.cache/chatbot``. Writing inside the project would make ``langgraph dev``
     reload in a loop.
     """
-    if configured := os.environ.get("CHATBOT_CACHE_DIR"):
-        return Path(configured)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "chatbot"
+    if settings.CACHE_DIR.is_set():
+        return settings.CACHE_DIR.get()
+    xdg = settings.XDG_CACHE_HOME.get() if settings.XDG_CACHE_HOME.is_set() else None
+    return (xdg or Path.home() / ".cache") / "chatbot"
 
 
 def ensure_weights() -> Path:

@@ -18,7 +18,7 @@ from typing import Any
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
-from agent.checkpointer import checkpointer
+from agent.storage.checkpointer import checkpointer
 
 logger = logging.getLogger(__name__)
 

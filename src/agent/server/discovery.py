@@ -8,8 +8,9 @@ CLI, run from the same directory, reads it.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from agent import settings
 
 URL_FILE = Path(".langgraph_api") / "chatbot-url"
 """Relative to the server's working directory."""
@@ -17,7 +18,7 @@ URL_FILE = Path(".langgraph_api") / "chatbot-url"
 
 def announce_url(workdir: Path | None = None) -> Path | None:
     """Record the URL the server listens on (``LANGGRAPH_API_URL``); return the file."""
-    url = os.environ.get("LANGGRAPH_API_URL")
+    url = settings.SERVER_URL.get()
     if not url:
         return None
     path = (workdir or Path.cwd()) / URL_FILE

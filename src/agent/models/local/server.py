@@ -1,6 +1,6 @@
 """The embedded model server: llama-cpp-python's OpenAI-compatible app.
 
-Run as ``python -m agent.local_model --port N``; the launcher does this for you.
+Run as ``python -m agent.models.local --port N``; the launcher does this for you.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agent.local_model.transcript import (
+from agent.models.local.transcript import (
     CHAT_FORMAT_NAME,
     STOP_SEQUENCES,
     render_transcript,
     strip_reply_start,
 )
-from agent.local_model.weights import ensure_weights
+from agent.models.local.weights import ensure_weights
 
 MODEL_ALIAS = "gemma-3-270m"
 """The name the server answers to (any requested model name is served by it)."""

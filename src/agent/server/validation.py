@@ -10,14 +10,14 @@ pure function, :func:`check_run_input`, and an ASGI middleware,
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-DEFAULT_MAX_MESSAGE_CHARS = 20_000
+from agent import settings
+
 MAX_LANGUAGE_CHARS = 40
 ROLES = {"user": "user", "human": "user", "assistant": "assistant", "ai": "assistant"}
 """Accepted roles (OpenAI and LangChain spellings); system prompts come from the context."""
@@ -32,8 +32,7 @@ class InvalidInput(ValueError):
 
 def max_message_chars() -> int:
     """Return the size limit of one message (``$CHATBOT_MAX_MESSAGE_CHARS``)."""
-    raw = os.environ.get("CHATBOT_MAX_MESSAGE_CHARS", "").strip()
-    return int(raw) if raw.isdigit() else DEFAULT_MAX_MESSAGE_CHARS
+    return settings.MAX_MESSAGE_CHARS.get()
 
 
 def _text(content: Any, where: str) -> str:

@@ -16,8 +16,9 @@ from langgraph_sdk.client import SyncLangGraphClient
 from rich.console import Console
 from rich.table import Table
 
-from agent.discovery import discovered_url
-from agent.tokens import DEFAULT_EXPIRES_IN, SECRET_ENV, auth_secret, create_token
+from agent import settings
+from agent.server.discovery import discovered_url
+from agent.server.tokens import DEFAULT_EXPIRES_IN, SECRET_ENV, auth_secret, create_token
 
 GRAPH_ID = "chatbot"
 """The graph id declared in ``langgraph.json`` (also its default assistant)."""
@@ -29,13 +30,13 @@ console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class Settings:
+class Options:
     """Options shared by every command."""
 
     url: str = DEFAULT_URL
 
 
-settings = Settings()
+options = Options()
 
 
 @app.callback()
@@ -43,7 +44,6 @@ def main(
     url: Annotated[
         str | None,
         typer.Option(
-            envvar="CHATBOT_URL",
             help="URL of the LangGraph server. Default: the server started from this "
             f"directory (make dev), else {DEFAULT_URL}.",
             show_default=False,
@@ -51,13 +51,13 @@ def main(
     ] = None,
 ) -> None:
     """Talk to a chatbot served by `langgraph dev` or the LangGraph server."""
-    settings.url = (url or discovered_url() or DEFAULT_URL).rstrip("/")
+    options.url = (url or settings.CLIENT_URL.get() or discovered_url() or DEFAULT_URL).rstrip("/")
 
 
 def _client() -> SyncLangGraphClient:
-    token = os.environ.get("CHATBOT_TOKEN", "").strip()
+    token = settings.CLIENT_TOKEN.get()
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    return get_sync_client(url=settings.url, api_key=None, headers=headers)
+    return get_sync_client(url=options.url, api_key=None, headers=headers)
 
 
 @contextmanager
@@ -67,7 +67,7 @@ def _server_errors() -> Iterator[None]:
         yield
     except httpx.TransportError as error:
         errors.print(
-            f"[red]Cannot reach the chatbot server at {settings.url}[/red] "
+            f"[red]Cannot reach the chatbot server at {options.url}[/red] "
             f"({type(error).__name__}). "
             "Start it with `make dev`, or pass --url / set CHATBOT_URL."
         )

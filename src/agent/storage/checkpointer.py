@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,14 +29,11 @@ from langgraph.checkpoint.base import (
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-DATABASE_URI_VARIABLES = ("POSTGRES_URI", "DATABASE_URI")
-"""Environment variables that select PostgreSQL, first set wins.
-
-``langgraph dev`` sets ``DATABASE_URI=:memory:`` for its own runtime; that
-value means "no PostgreSQL" here.
-"""
+from agent import settings
 
 IN_MEMORY = ":memory:"
+"""``langgraph dev`` sets ``DATABASE_URI=:memory:`` for its own runtime; that
+value means "no PostgreSQL" here. ``POSTGRES_URI`` wins over ``DATABASE_URI``."""
 
 CONNECT_TIMEOUT_S = 10.0
 
@@ -48,7 +44,7 @@ class CheckpointerConfigError(RuntimeError):
 
 def keep_history() -> bool:
     """Tell whether every checkpoint is kept (``CHATBOT_KEEP_HISTORY=true``), for time travel."""
-    return os.environ.get("CHATBOT_KEEP_HISTORY", "").strip().lower() in ("1", "true", "yes")
+    return settings.HISTORY_TURNS.get() is None
 
 
 class _KeepLatest(BaseCheckpointSaver[Any]):
@@ -178,10 +174,10 @@ class PostgresSaver(_KeepLatest, AsyncPostgresSaver):
 
 def database_uri() -> tuple[str, str] | None:
     """Return ``(variable, uri)`` of the configured PostgreSQL database, if any."""
-    for variable in DATABASE_URI_VARIABLES:
-        uri = os.environ.get(variable, "").strip()
+    for setting in (settings.POSTGRES_URI, settings.DATABASE_URI):
+        uri = setting.get()
         if uri and uri != IN_MEMORY:
-            return variable, uri
+            return setting.name, uri
     return None
 
 
@@ -191,13 +187,7 @@ def postgres_schema() -> str:
     A schema of its own keeps these tables apart from the LangGraph server's
     own tables when both share the production database.
     """
-    schema = os.environ.get("CHATBOT_DB_SCHEMA", "chatbot").strip()
-    if not schema.isidentifier():
-        raise CheckpointerConfigError(
-            f"CHATBOT_DB_SCHEMA={schema!r} is not a plain SQL identifier: "
-            "use letters, digits and underscores."
-        )
-    return schema
+    return settings.DB_SCHEMA.get()
 
 
 def sqlite_path() -> Path:
@@ -205,7 +195,7 @@ def sqlite_path() -> Path:
 
     The default directory is hidden, so ``langgraph dev``'s file watcher ignores it.
     """
-    return Path(os.environ.get("CHATBOT_DATA_DIR") or ".chatbot") / "checkpoints.sqlite"
+    return settings.DATA_DIR.get() / "checkpoints.sqlite"
 
 
 def redact(uri: str) -> str:
@@ -244,7 +234,7 @@ async def _postgres(variable: str, uri: str) -> AsyncIterator[PostgresSaver]:
         uri,
         open=False,
         min_size=1,
-        max_size=int(os.environ.get("CHATBOT_DB_POOL_SIZE", "10")),
+        max_size=settings.DB_POOL_SIZE.get(),
         kwargs={
             "autocommit": True,
             "prepare_threshold": 0,

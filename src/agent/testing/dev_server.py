@@ -21,10 +21,10 @@ from pathlib import Path
 
 import httpx
 
-from agent.local_model.launcher import free_port
-from tests import fake_model_server
+from agent.models.local.launcher import free_port
+from agent.testing import scripted_model
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 LANGGRAPH_CLI = Path(sys.executable).with_name("langgraph")
 CHATBOT_CLI = Path(sys.executable).with_name("chatbot")
 STARTUP_TIMEOUT_S = 300.0
@@ -83,6 +83,7 @@ class DevServer:
 
     @property
     def log_path(self) -> Path:
+        """The current start's log file (one per start, so a restart keeps the old log)."""
         return self.workdir / f"server-{self.starts}.log"
 
     def start(self) -> str:
@@ -132,6 +133,7 @@ class DevServer:
         raise RuntimeError(f"langgraph dev did not become ready:\n{self.log()}")
 
     def log(self) -> str:
+        """Return the current start's log."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self, sig: signal.Signals = signal.SIGINT) -> None:
@@ -161,7 +163,7 @@ def dev_server_with_scripted_model(
     Yields:
         The running server and the model's base URL.
     """
-    with fake_model_server.running() as model_url:
+    with scripted_model.running() as model_url:
         write_config(workdir)
         server = DevServer(
             workdir=workdir,

@@ -1,0 +1,5 @@
+"""Entry point: ``python -m agent.models.local --port N``."""
+
+from agent.models.local.server import main
+
+main()
