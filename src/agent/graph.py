@@ -1,4 +1,7 @@
-"""The chatbot graph: fold old turns into a summary when needed, then answer.
+"""The chatbot graph: fold old turns into the running summary when needed, then answer.
+
+The thread's ``messages`` always keep the whole transcript; the summary and
+the token budget decide only what the model is shown.
 
 ``builder`` is deliberately left uncompiled: the LangGraph server compiles it
 with its own checkpointer, which is what gives every thread its memory.
@@ -12,10 +15,10 @@ from typing import Any, Literal, cast
 import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
+    AnyMessage,
     BaseMessage,
     BaseMessageChunk,
     HumanMessage,
-    RemoveMessage,
     SystemMessage,
     message_chunk_to_message,
 )
@@ -32,13 +35,14 @@ from agent.conversation.prompt import (
     render_system_prompt,
 )
 from agent.conversation.prompts import DEFAULT_LANGUAGE
-from agent.conversation.state import State
+from agent.conversation.state import InputState, State
 from agent.conversation.summary import (
     bound_summary,
     fold_chunks,
     needs_folding,
     split_for_folding,
     summarizer_prompt,
+    unsummarized,
 )
 from agent.models.endpoint import (
     ModelCallError,
@@ -57,6 +61,11 @@ ModelLoader = Callable[[Context], BaseChatModel]
 def _system(state: State, context: Context) -> SystemMessage:
     language = state.get("language") or DEFAULT_LANGUAGE
     return render_system_prompt(context.system_prompt, language, state.get("summary", ""))
+
+
+def _recent(state: State) -> list[AnyMessage]:
+    """Return the messages the running summary does not cover yet."""
+    return unsummarized(state["messages"], state.get("summarized_through"))
 
 
 async def _ask(model: Runnable[Any, BaseMessage], prompt: list[BaseMessage]) -> BaseMessage:
@@ -94,43 +103,43 @@ def build_graph(
         return count if count is not None else await counter_for_model(messages)
 
     async def route(state: State, runtime: Runtime[Context]) -> Literal["summarize", "model"]:
-        """Fold old turns first when the history no longer fits the budget."""
+        """Fold old turns first when the prompt would no longer fit the budget."""
         context = runtime.context or Context()
         if not context.summarize:
             return "model"
         system = _system(state, context)
-        tokens = await counter([system, *state["messages"]])
-        if needs_folding(state["messages"], system, context.max_history_tokens, tokens):
+        recent = _recent(state)
+        tokens = await counter([system, *recent])
+        if needs_folding(recent, system, context.max_history_tokens, tokens):
             return "summarize"
         return "model"
 
     async def summarize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Merge the oldest turns into the running summary and drop them from the thread."""
+        """Merge the oldest turns not yet summarized into the summary; move the marker past them."""
         context = runtime.context or Context()
         budget = context.max_history_tokens
-        tokens = await counter(state["messages"])
-        older, _kept = split_for_folding(state["messages"], budget, tokens)
-        if not older:
+        recent = _recent(state)
+        tokens = await counter(recent)
+        older, _kept = split_for_folding(recent, budget, tokens)
+        if not older or not older[-1].id:
             return {}
         summarizer = model_loader(await named(context)).with_config(tags=[TAG_NOSTREAM])
         summary = state.get("summary", "")
         for chunk in fold_chunks(older):
             reply = await _ask(summarizer, summarizer_prompt(summary, chunk, budget))
             summary = bound_summary(message_text(reply), budget, tokens)
-        return {
-            "summary": summary,
-            "messages": [RemoveMessage(id=message.id) for message in older if message.id],
-        }
+        return {"summary": summary, "summarized_through": older[-1].id}
 
     async def call_model(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Answer the newest message, in the thread's language, within the token budget."""
         context = runtime.context or Context()
         system = _system(state, context)
+        recent = _recent(state)
         prompt = build_prompt(
-            state["messages"],
+            recent,
             system=system,
             max_tokens=context.max_history_tokens,
-            count=await counter([system, *state["messages"]]),
+            count=await counter([system, *recent]),
         )
         if not any(isinstance(message, HumanMessage) for message in prompt):
             raise ValueError(
@@ -141,7 +150,7 @@ def build_graph(
         reply = await _ask(model_loader(await named(context)), prompt)
         return {"messages": [reply]}
 
-    graph = StateGraph(State, context_schema=Context)
+    graph = StateGraph(State, input_schema=InputState, context_schema=Context)
     graph.add_node("summarize", summarize)
     graph.add_node("model", call_model)
     graph.add_conditional_edges(START, route, ["summarize", "model"])

@@ -1,17 +1,23 @@
-"""The checkpointer: backend choice, keep-latest pruning, thread listing."""
+"""The savers, on SQLite and on the machine's PostgreSQL: what they keep, delete and list.
+
+Every test that touches storage runs on both backends (``saver`` is parametrized).
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from langgraph.checkpoint.conformance import checkpointer_test, validate
 
 from agent.conversation.context import Context
+from agent.conversation.state import SNAPSHOT_EVERY
 from agent.graph import build_graph
-from agent.server.recovery import thread_metadata
 from agent.settings import SettingError
 from agent.storage.checkpointer import (
+    PostgresSaver,
     SqliteSaver,
     checkpointer,
     database_uri,
@@ -19,13 +25,32 @@ from agent.storage.checkpointer import (
     redact,
     sqlite_path,
 )
+from agent.storage.retention import PRUNE_SLACK
+
+WINDOW = 5
+"""A small turn window (CHATBOT_HISTORY_TURNS) so pruning shows within a few dozen turns."""
 
 
 @pytest.fixture(autouse=True)
 def no_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("POSTGRES_URI", "DATABASE_URI", "CHATBOT_DB_SCHEMA"):
+    for name in ("POSTGRES_URI", "DATABASE_URI", "CHATBOT_DB_SCHEMA", "CHATBOT_HISTORY_TURNS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CHATBOT_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Select SQLite, or a fresh PostgreSQL database, for :func:`checkpointer`."""
+    if request.param == "postgres":
+        monkeypatch.setenv("POSTGRES_URI", request.getfixturevalue("postgres_uri"))
+    return str(request.param)
+
+
+@pytest.fixture
+async def saver(backend: str) -> AsyncIterator[SqliteSaver | PostgresSaver]:
+    async with checkpointer() as opened:
+        assert isinstance(opened, PostgresSaver if backend == "postgres" else SqliteSaver)
+        yield opened
 
 
 def test_sqlite_is_the_default(tmp_path: Path) -> None:
@@ -56,43 +81,9 @@ def test_schema_must_be_an_identifier(monkeypatch: pytest.MonkeyPatch) -> None:
         postgres_schema()
 
 
-async def test_sqlite_keeps_only_the_latest_turn_and_the_whole_conversation(fake_model) -> None:
-    async with checkpointer() as saver:
-        assert isinstance(saver, SqliteSaver)
-        graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
-        for number in range(12):
-            config: Any = {"configurable": {"thread_id": "long"}}
-            await graph.ainvoke(
-                {"messages": [{"role": "user", "content": f"turn {number}"}]},
-                config,
-                context=Context(),
-            )
-        await graph.ainvoke(
-            {"messages": [{"role": "user", "content": "other"}]},
-            {"configurable": {"thread_id": "other"}},
-            context=Context(),
-        )
-        async with saver.conn.execute(
-            "SELECT thread_id, count(*) FROM checkpoints GROUP BY thread_id"
-        ) as cursor:
-            counts = dict(await cursor.fetchall())
-        state = await graph.aget_state({"configurable": {"thread_id": "long"}})
-        listed = dict(await saver.athreads())
-
-    assert counts["long"] <= 3, counts
-    assert [m.content for m in state.values["messages"][::2]] == [f"turn {n}" for n in range(12)]
-    assert set(listed) == {"long", "other"}
-
-
-def test_recovered_thread_keeps_graph_and_owner() -> None:
-    metadata = {"graph_id": "chatbot", "langgraph_auth_user_id": "alice", "step": 3}
-    assert thread_metadata(metadata) == {"graph_id": "chatbot", "owner": "alice"}
-    assert thread_metadata({"langgraph_auth_user_id": ""}) == {}
-
-
-async def send_turns(graph: Any, config: Any, turns: int) -> None:
-    """Send ``turns`` user messages to the thread in ``config``, as runs run-0, run-1, ..."""
-    for number in range(turns):
+async def send_turns(graph: Any, config: Any, first: int, last: int) -> None:
+    """Send user messages "turn N" for N in first..last-1, as runs run-N."""
+    for number in range(first, last):
         await graph.ainvoke(
             {"messages": [{"role": "user", "content": f"turn {number}"}]},
             {**config, "metadata": {"run_id": f"run-{number}"}},
@@ -100,26 +91,103 @@ async def send_turns(graph: Any, config: Any, turns: int) -> None:
         )
 
 
-async def test_keep_history_turns_pruning_off(fake_model, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CHATBOT_HISTORY_TURNS", "all")
-    async with checkpointer() as saver:
-        graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
-        config: Any = {"configurable": {"thread_id": "kept"}}
-        await send_turns(graph, config, 4)
-        history = [snapshot async for snapshot in graph.aget_state_history(config)]
-    assert len(history) >= 4 * 3, "every step of every turn stays available for time travel"
+def said(values: dict[str, Any]) -> list[str]:
+    return [str(message.content) for message in values.get("messages", [])]
 
 
-async def test_deleting_a_run_never_wipes_the_conversation(fake_model) -> None:
+async def test_the_last_turns_keep_every_checkpoint_and_older_ones_go(
+    saver: SqliteSaver | PostgresSaver, fake_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHATBOT_HISTORY_TURNS", str(WINDOW))
+    graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
+    config: Any = {"configurable": {"thread_id": "long"}}
+    # Longer than a window, its slack and the distance between two full copies of the
+    # transcript (a snapshot every SNAPSHOT_EVERY message writes, two writes a turn).
+    most_kept = WINDOW + PRUNE_SLACK + SNAPSHOT_EVERY // 2 + 1
+    turns = 2 * most_kept
+    await send_turns(graph, config, 0, turns)
+
+    state = await graph.aget_state(config)
+    expected = [text for n in range(turns) for text in (f"turn {n}", f"reply {n + 1}")]
+    assert said(state.values) == expected, "the transcript is whole, in order"
+
+    history = [snapshot async for snapshot in graph.aget_state_history(config)]
+    before_human = {len(s.values["messages"]) for s in history if s.metadata["source"] == "input"}
+    before_reply = {len(s.values["messages"]) for s in history if s.next == ("model",)}
+    for turn in range(turns - WINDOW, turns):
+        assert 2 * turn in before_human, f"no checkpoint before the human message of turn {turn}"
+        assert 2 * turn + 1 in before_reply, f"no checkpoint before the reply of turn {turn}"
+    assert len(before_human) <= most_kept, "turns beyond the window and its snapshot were pruned"
+    for snapshot in history:  # every kept checkpoint still reads as its own prefix
+        assert said(snapshot.values) == expected[: len(snapshot.values["messages"])]
+
+
+async def test_a_fork_from_a_kept_turn_edits_it_and_keeps_the_branch_it_left(
+    saver: SqliteSaver | PostgresSaver, fake_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHATBOT_HISTORY_TURNS", str(WINDOW))
+    graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
+    config: Any = {"configurable": {"thread_id": "forked"}}
+    await send_turns(graph, config, 0, 30)
+    history = [snapshot async for snapshot in graph.aget_state_history(config)]
+    # Edit turn 27: start from the checkpoint before its human message (source "input").
+    before_27 = next(
+        s for s in history if s.metadata["source"] == "input" and len(s.values["messages"]) == 54
+    )
+    edited = await graph.ainvoke(
+        {"messages": [{"role": "user", "content": "turn 27, edited"}]},
+        before_27.config,
+        context=Context(),
+    )
+    assert said(edited)[:54] == said(before_27.values)
+    assert said(edited)[54] == "turn 27, edited" and len(said(edited)) == 56
+    old_head = next(s for s in history if not s.next and len(s.values["messages"]) == 60)
+    assert said((await graph.aget_state(old_head.config)).values)[54] == "turn 27"
+
+
+async def test_deleting_a_run_takes_exactly_its_checkpoints(
+    saver: SqliteSaver | PostgresSaver, fake_model: Any
+) -> None:
+    graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
+    config: Any = {"configurable": {"thread_id": "rolled-back"}}
+    await send_turns(graph, config, 0, 3)
+    await saver.adelete_for_runs(["run-2"])
+    state = await graph.aget_state(config)
+    assert said(state.values) == ["turn 0", "reply 1", "turn 1", "reply 2"]
+    remaining = [s.metadata.get("run_id") async for s in graph.aget_state_history(config)]
+    assert "run-2" not in remaining and {"run-0", "run-1"} <= set(remaining)
+
+
+async def test_threads_are_listed_with_their_latest_metadata(
+    saver: SqliteSaver | PostgresSaver, fake_model: Any
+) -> None:
+    graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
+    for thread_id in ("a", "b"):
+        await send_turns(graph, {"configurable": {"thread_id": thread_id}}, 0, 2)
+    listed = dict(await saver.athreads())
+    assert set(listed) == {"a", "b"}
+    assert listed["a"]["run_id"] == "run-1"
+
+
+async def test_keep_latest_refuses_a_thread_stored_as_deltas(fake_model: Any) -> None:
     async with checkpointer() as saver:
         graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
-        config: Any = {"configurable": {"thread_id": "t"}}
-        await send_turns(graph, config, 2)
-        async with saver.conn.execute("SELECT count(*) FROM checkpoints") as cursor:
-            before = (await cursor.fetchone())[0]
-        await saver.adelete_for_runs(["run-1"])
-        async with saver.conn.execute("SELECT count(*) FROM checkpoints") as cursor:
-            after = (await cursor.fetchone())[0]
-        state = await graph.aget_state(config)
-    assert after == 1 < before, "the run's older checkpoints go, the latest stays"
-    assert [m.content for m in state.values["messages"][::2]] == ["turn 0", "turn 1"]
+        await send_turns(graph, {"configurable": {"thread_id": "t"}}, 0, 2)
+        with pytest.raises(NotImplementedError, match="DeltaChannel"):
+            await saver.aprune(["t"], strategy="keep_latest")
+
+
+async def test_the_savers_pass_langgraphs_conformance_suite(backend: str) -> None:
+    @checkpointer_test(name=f"chatbot-{backend}")
+    async def factory() -> AsyncIterator[Any]:
+        async with checkpointer() as opened:
+            yield opened
+
+    report = await validate(factory)
+    failures = {
+        name: result.failures for name, result in report.results.items() if result.passed is False
+    }
+    assert not failures, failures
+    tested = {name for name, result in report.results.items() if result.passed}
+    assert {"put", "put_writes", "get_tuple", "list", "delete_thread", "delete_for_runs"} <= tested
+    assert "prune" in tested

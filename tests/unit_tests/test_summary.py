@@ -18,6 +18,7 @@ from agent.conversation.summary import (
     SUMMARIZER_INSTRUCTIONS,
     SUMMARY_SO_FAR,
     split_for_folding,
+    unsummarized,
 )
 from agent.graph import build_graph
 
@@ -99,10 +100,16 @@ async def test_300_turns_stay_in_budget_and_keep_the_name() -> None:
     assert state["summary"] == model.summaries[-1]
     assert "FACT name=Bob" in state["summary"]
 
-    # The thread keeps the summary and only the newest turns, so its size stays bounded.
-    assert count_tokens(state["messages"]) <= BUDGET
-    assert state["messages"][-1].content == "reply 300"
-    assert all("My name is Bob" not in message_text(m) for m in state["messages"])
+    # The transcript keeps all 600 messages in order; only the part after the marker,
+    # which the prompt shows verbatim, is bounded by the budget.
+    assert len(state["messages"]) == 600
+    assert state["messages"][0].content == "My name is Bob."
+    assert [m.content for m in state["messages"][1::2]] == [f"reply {n}" for n in range(1, 301)]
+    assert count_tokens(unsummarized(state["messages"], state["summarized_through"])) <= BUDGET
+    assert all(
+        "My name is Bob" not in message_text(m)
+        for m in model.answer_prompts[-1][1:]  # past the system prompt with the summary
+    ), "the first turn reaches the last prompt only through the summary"
 
 
 async def test_short_conversations_are_never_summarized(fake_model) -> None:

@@ -8,6 +8,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.conversation.context import Context
+from agent.conversation.summary import unsummarized
 from agent.graph import build_graph
 from agent.models.local.launcher import free_port
 from agent.models.local.transcript import FEW_SHOT_PREAMBLE
@@ -53,6 +54,8 @@ async def test_the_embedded_model_budget_is_kept_in_its_own_tokens(embedded_url:
             context=Context(model="embedded", max_history_tokens=budget),
         )
     assert state.get("summary"), "the history outgrew the budget and was folded"
-    await tokenizer.prepare(state["messages"])
-    assert tokenizer(state["messages"]) <= budget
+    recent = unsummarized(state["messages"], state["summarized_through"])
+    await tokenizer.prepare(recent)
+    assert tokenizer(recent) <= budget
+    assert len(state["messages"]) == 60, "the transcript keeps every message"
     assert "turn 29 about the weather" in fake.settings.counted, "counted by the model server"

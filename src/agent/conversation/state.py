@@ -1,24 +1,57 @@
-"""The state a conversation thread keeps between turns."""
+"""The state a conversation thread keeps between turns, and the part a client may write.
+
+``messages`` is the whole transcript: every message the user and the bot
+exchanged, in order, however long the conversation. It accumulates through
+LangGraph's message reducer (new messages are appended, a message with a
+known id replaces that message) in a ``DeltaChannel``, so each checkpoint
+stores only the messages its step added, not the whole list again: storage
+grows linearly with the conversation although many checkpoints are kept for
+time travel.
+
+The running ``summary`` and the token budget shape only the prompt the model
+sees: ``summary`` covers the messages up to ``summarized_through`` (a
+message id), and the prompt holds that summary plus the messages after it.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, NotRequired, TypedDict
+from typing import Annotated, NotRequired
 
 from langchain_core.messages import AnyMessage
-from langgraph.graph.message import add_messages
+from langgraph.channels.delta import DeltaChannel
+from langgraph.graph.message import _messages_delta_reducer
+from typing_extensions import TypedDict
+
+SNAPSHOT_EVERY = 100
+"""Message writes between full copies of the transcript in a checkpoint (DeltaChannel).
+
+Reading a thread replays the writes since the last copy; a copy every 100
+writes (about 50 turns) keeps that replay short and the copies few.
+"""
+
+Transcript = Annotated[
+    list[AnyMessage], DeltaChannel(_messages_delta_reducer, snapshot_frequency=SNAPSHOT_EVERY)
+]
+"""Every message of the thread, stored as per-step deltas."""
 
 
-class State(TypedDict):
-    """One conversation thread.
+class InputState(TypedDict):
+    """What a run's input may set: new messages and the thread's reply language.
 
-    ``messages`` accumulates through ``add_messages`` (new turns are appended,
-    a message with a known id replaces that message). ``language`` is a plain
-    value: a turn that sets it changes the thread's reply language, a turn that
-    omits it keeps the earlier value. ``summary`` is the running summary of the
-    turns that were folded out of ``messages`` once the history outgrew the
-    token budget.
+    ``language`` is a plain value: a turn that sets it changes the thread's
+    reply language, a turn that omits it keeps the earlier value.
     """
 
-    messages: Annotated[list[AnyMessage], add_messages]
+    messages: Transcript
     language: NotRequired[str]
+
+
+class State(InputState):
+    """One conversation thread: its transcript, language and running summary.
+
+    ``summary`` and ``summarized_through`` are written by the graph only; run
+    input cannot set them.
+    """
+
     summary: NotRequired[str]
+    summarized_through: NotRequired[str]

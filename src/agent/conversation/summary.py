@@ -1,10 +1,11 @@
 """Fold the older part of a long conversation into a running summary.
 
-When the history no longer fits the token budget, the oldest whole turns are
-handed to the model together with the current summary, and the model's
-answer becomes the new summary; those turns then leave the thread's messages.
-The newest turns stay verbatim. The state (and so each turn's work and each
-checkpoint) stays bounded however long the conversation runs.
+When the prompt no longer fits the token budget, the oldest whole turns not
+yet summarized are handed to the model together with the current summary,
+and the model's answer becomes the new summary; a marker in the state
+(``summarized_through``, the id of the last message folded) moves past them.
+The transcript itself keeps every message: the summary and the marker shape
+only the prompt, which holds the summary plus the messages after the marker.
 
 The trade-off of :func:`fold_chunks`: the summary keeps what the user said, not
 the assistant's old replies.
@@ -61,6 +62,15 @@ _EXAMPLES = [
         "The user's name is Carol. The user likes tea.",
     ),
 ]
+
+
+def unsummarized(messages: Sequence[AnyMessage], through: str | None) -> list[AnyMessage]:
+    """Return the messages after the one with id ``through`` (all of them if it is unknown)."""
+    if through:
+        for index, message in enumerate(messages):
+            if message.id == through:
+                return list(messages[index + 1 :])
+    return list(messages)
 
 
 def needs_folding(

@@ -46,7 +46,7 @@ async def recover_threads() -> int:
     """
     try:
         async with checkpointer() as saver:
-            stored: list[tuple[str, dict[str, Any]]] = await saver.athreads()  # type: ignore[attr-defined]
+            stored = await saver.athreads()
         if not stored:
             return 0
         client = get_client()
@@ -108,13 +108,16 @@ async def _finish_interrupted_turns(
 
     A crash during a run can leave the user's message saved without its reply
     (the state still has a next step). Running the thread again with no input
-    resumes from that checkpoint; a thread already busy (409) is left alone.
+    resumes from that checkpoint; a thread already busy (409) is left alone, and so is one
+    whose reply the user stopped (status "interrupted").
     """
     resumed = 0
     for thread_id, checkpoint_metadata in stored:
         state = await client.threads.get_state(thread_id)
         if not state["next"]:
             continue
+        if (await client.threads.get(thread_id))["status"] == "interrupted":
+            continue  # the user stopped that reply (runs.cancel): it stays stopped
         try:
             await client.runs.create(
                 thread_id,

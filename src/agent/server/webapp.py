@@ -27,7 +27,7 @@ from agent.server.discovery import announce_url, withdraw_url
 from agent.server.recovery import recover_threads
 from agent.server.validation import RunInputValidation
 from agent.server.web.routes import chat_routes
-from agent.storage.checkpointer import check_database
+from agent.storage.checkpointer import checkpointer, describe
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,10 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
     """Run the embedded model if needed, and tell the CLI where this server listens."""
     async with contextlib.AsyncExitStack() as stack:
         settings.check_all()
-        logger.info("Conversations are stored in %s", await check_database())
+        # Opened for the server's life: a wrong URI stops the server here with a clear
+        # message, and the run-input checks look checkpoints up through it.
+        saver = await stack.enter_async_context(checkpointer())
+        logger.info("Conversations are stored in %s", await describe(saver))
         if selected_kind() == "embedded" and not settings.LOCAL_MODEL_URL.is_set():
             base_url = await stack.enter_async_context(embedded_model_server())
             settings.set_local_model_url(base_url)

@@ -2,17 +2,22 @@
 
 ``langgraph.json`` declares :func:`checkpointer` under ``"checkpointer"``, which
 replaces the dev server's pickle files (and works the same in the production
-server image). Both savers keep only each thread's latest checkpoint: a
-conversation's state already holds every message, so the older checkpoints
-(one per step, each with the whole message list) only made storage grow with
-the square of the conversation's length. What that costs: time travel to an
-earlier step (``threads.get_history`` returns the latest turn's states only).
-``CHATBOT_KEEP_HISTORY=true`` keeps every checkpoint instead.
+server image). Every checkpoint of a thread's last ``CHATBOT_HISTORY_TURNS``
+turns is kept (default 50, ``all`` keeps everything), so ``get_history``,
+time travel, edit and regenerate work for those turns; older checkpoints are
+pruned as ``agent.storage.retention`` decides. The transcript is stored as
+per-step deltas (see ``agent.conversation.state``), so keeping many
+checkpoints does not store the same messages again.
+
+Both savers also keep LangGraph's contract for the extended capabilities they
+implement (``adelete_for_runs``, ``aprune``), checked by
+``langgraph-checkpoint-conformance`` in the test suite.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -30,6 +35,7 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from agent import settings
+from agent.storage.retention import Lineage, kept_checkpoints
 
 IN_MEMORY = ":memory:"
 """``langgraph dev`` sets ``DATABASE_URI=:memory:`` for its own runtime; that
@@ -37,22 +43,93 @@ value means "no PostgreSQL" here. ``POSTGRES_URI`` wins over ``DATABASE_URI``.""
 
 CONNECT_TIMEOUT_S = 10.0
 
+BATCH = 500
+"""Checkpoint ids per DELETE statement."""
+
+# --- SQLite -------------------------------------------------------------------
+SQLITE_LINEAGE = """
+SELECT checkpoint_id, parent_checkpoint_id,
+       json_extract(CAST(metadata AS TEXT), '$.source'),
+       COALESCE(json_extract(CAST(metadata AS TEXT), '$.counters_since_delta_snapshot'), '{}')
+FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ''
+"""
+SQLITE_DELETE_WRITES = """
+DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id IN ({ids})
+"""
+SQLITE_DELETE_CHECKPOINTS = """
+DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id IN ({ids})
+"""
+SQLITE_ORPHAN_CHILDREN = """
+UPDATE checkpoints SET parent_checkpoint_id = NULL
+WHERE thread_id = ? AND checkpoint_ns = ? AND parent_checkpoint_id IN ({ids})
+"""
+SQLITE_RUN_CHECKPOINTS = """
+SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints
+WHERE json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({ids})
+"""
+SQLITE_USES_DELTA_CHANNELS = """
+SELECT 1 FROM checkpoints WHERE thread_id = ?
+AND json_extract(CAST(metadata AS TEXT), '$.counters_since_delta_snapshot') IS NOT NULL
+LIMIT 1
+"""
+SQLITE_KEEP_LATEST = """
+DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id < (
+    SELECT MAX(checkpoint_id) FROM checkpoints AS latest
+    WHERE latest.thread_id = {table}.thread_id
+      AND latest.checkpoint_ns = {table}.checkpoint_ns)
+"""
+SQLITE_THREADS = """
+SELECT thread_id, metadata FROM checkpoints AS c
+WHERE checkpoint_ns = '' AND checkpoint_id = (
+    SELECT MAX(checkpoint_id) FROM checkpoints
+    WHERE thread_id = c.thread_id AND checkpoint_ns = '')
+"""
+
+# --- PostgreSQL -----------------------------------------------------------------
+POSTGRES_LINEAGE = """
+SELECT checkpoint_id, parent_checkpoint_id, metadata ->> 'source' AS source,
+       COALESCE(metadata -> 'counters_since_delta_snapshot', '{}'::jsonb) = '{}'::jsonb
+           AS snapshot
+FROM checkpoints WHERE thread_id = %(thread_id)s AND checkpoint_ns = ''
+"""
+POSTGRES_DELETE_WRITES = """
+DELETE FROM checkpoint_writes
+WHERE thread_id = %(thread_id)s AND checkpoint_ns = %(ns)s AND checkpoint_id = ANY(%(ids)s)
+"""
+POSTGRES_DELETE_CHECKPOINTS = """
+DELETE FROM checkpoints
+WHERE thread_id = %(thread_id)s AND checkpoint_ns = %(ns)s AND checkpoint_id = ANY(%(ids)s)
+"""
+POSTGRES_ORPHAN_CHILDREN = """
+UPDATE checkpoints SET parent_checkpoint_id = NULL
+WHERE thread_id = %(thread_id)s AND checkpoint_ns = %(ns)s
+  AND parent_checkpoint_id = ANY(%(ids)s)
+"""
+POSTGRES_UNREFERENCED_BLOBS = """
+DELETE FROM checkpoint_blobs AS b
+WHERE b.thread_id = %(thread_id)s AND b.checkpoint_ns = %(ns)s AND NOT EXISTS (
+    SELECT 1 FROM checkpoints AS c
+    WHERE c.thread_id = b.thread_id AND c.checkpoint_ns = b.checkpoint_ns
+      AND c.checkpoint -> 'channel_versions' ->> b.channel = b.version)
+"""
+POSTGRES_RUN_CHECKPOINTS = """
+SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints
+WHERE metadata ->> 'run_id' = ANY(%(ids)s)
+"""
+POSTGRES_THREADS = """
+SELECT DISTINCT ON (thread_id) thread_id, metadata FROM checkpoints
+WHERE checkpoint_ns = '' ORDER BY thread_id, checkpoint_id DESC
+"""
+
 
 class CheckpointerConfigError(RuntimeError):
     """The configured database cannot be used; the message says which variable and why."""
 
 
-def keep_history() -> bool:
-    """Tell whether every checkpoint is kept (``CHATBOT_KEEP_HISTORY=true``), for time travel."""
-    return settings.HISTORY_TURNS.get() is None
+class _RecentTurns(BaseCheckpointSaver[Any]):
+    """Keep every checkpoint of each thread's last turns; prune older ones when a turn starts.
 
-
-class _KeepLatest(BaseCheckpointSaver[Any]):
-    """Prune a thread to its latest checkpoint whenever a new turn starts.
-
-    A turn writes a few checkpoints (input, then one per step); pruning when the
-    next turn's input checkpoint is saved keeps at most one turn's worth, so the
-    bytes stored per thread grow linearly with its length.
+    Subclasses say how to read a thread's lineage and delete checkpoints.
     """
 
     async def aput(
@@ -62,37 +139,102 @@ class _KeepLatest(BaseCheckpointSaver[Any]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
+        """Save the checkpoint; when it starts a turn, prune turns beyond the window."""
         saved = await super().aput(config, checkpoint, metadata, new_versions)
         configurable = saved.get("configurable", {})
+        turns = settings.HISTORY_TURNS.get()
         if (
             metadata.get("source") == "input"
             and not configurable.get("checkpoint_ns")
-            and not keep_history()
+            and turns is not None
         ):
-            await self.aprune([configurable["thread_id"]], strategy="keep_latest")
+            await self.aprune_history(str(configurable["thread_id"]), turns)
         return saved
 
+    async def aprune_history(self, thread_id: str, turns: int) -> None:
+        """Delete the thread's checkpoints that the last ``turns`` turns do not need."""
+        lineage = await self.alineage(thread_id)
+        keep = kept_checkpoints(lineage, turns)
+        if keep is None:
+            return
+        doomed = [row.checkpoint_id for row in lineage if row.checkpoint_id not in keep]
+        await self._forget([(thread_id, "", checkpoint_id) for checkpoint_id in doomed])
 
-class SqliteSaver(_KeepLatest, AsyncSqliteSaver):
-    """``AsyncSqliteSaver`` that keeps each thread's latest checkpoint only."""
+    async def alineage(self, thread_id: str) -> list[Lineage]:
+        """Return the lineage of the thread's root-namespace checkpoints."""
+        raise NotImplementedError
 
-    async def athreads(self) -> list[tuple[str, dict[str, Any]]]:
-        """Return every stored thread id with its latest checkpoint's metadata."""
+    async def _forget(self, checkpoints: Sequence[tuple[str, str, str]]) -> None:
+        """Delete ``(thread_id, checkpoint_ns, checkpoint_id)`` checkpoints and their writes.
+
+        A remaining checkpoint whose parent is deleted becomes a root.
+        """
+        raise NotImplementedError
+
+
+def _grouped(
+    checkpoints: Sequence[tuple[str, str, str]],
+) -> dict[tuple[str, str], list[str]]:
+    groups: dict[tuple[str, str], list[str]] = {}
+    for thread_id, namespace, checkpoint_id in checkpoints:
+        groups.setdefault((str(thread_id), str(namespace)), []).append(str(checkpoint_id))
+    return groups
+
+
+def _batches(ids: list[str]) -> list[list[str]]:
+    return [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
+
+
+class SqliteSaver(_RecentTurns, AsyncSqliteSaver):
+    """``AsyncSqliteSaver`` with turn-window retention, run deletion and pruning."""
+
+    async def alineage(self, thread_id: str) -> list[Lineage]:
+        """Return the lineage of the thread's root-namespace checkpoints."""
         await self.setup()
+        async with self.lock, self.conn.execute(SQLITE_LINEAGE, (thread_id,)) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            Lineage(str(row[0]), row[1], row[2], json.loads(row[3] or "{}") == {}) for row in rows
+        ]
+
+    async def _forget(self, checkpoints: Sequence[tuple[str, str, str]]) -> None:
+        await self.setup()
+        async with self.lock:
+            for (thread_id, namespace), ids in _grouped(checkpoints).items():
+                for batch in _batches(ids):
+                    marks = ",".join("?" * len(batch))
+                    for statement in (
+                        SQLITE_DELETE_WRITES,
+                        SQLITE_DELETE_CHECKPOINTS,
+                        SQLITE_ORPHAN_CHILDREN,
+                    ):
+                        await self.conn.execute(
+                            statement.format(ids=marks), (thread_id, namespace, *batch)
+                        )
+            await self.conn.commit()
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Delete every checkpoint (and its writes) that these runs saved."""
+        ids = [str(run_id) for run_id in run_ids]
+        if not ids:
+            return
+        await self.setup()
+        marks = ",".join("?" * len(ids))
         async with (
             self.lock,
-            self.conn.execute(
-                """SELECT thread_id, metadata FROM checkpoints AS c
-               WHERE checkpoint_ns = '' AND checkpoint_id = (
-                   SELECT MAX(checkpoint_id) FROM checkpoints
-                   WHERE thread_id = c.thread_id AND checkpoint_ns = '')"""
-            ) as cursor,
+            self.conn.execute(SQLITE_RUN_CHECKPOINTS.format(ids=marks), ids) as cursor,
         ):
             rows = await cursor.fetchall()
-        return [(str(row[0]), json.loads(row[1]) if row[1] else {}) for row in rows]
+        await self._forget([(str(row[0]), str(row[1]), str(row[2])) for row in rows])
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
-        """Delete threads (``delete``) or all but their latest checkpoint (``keep_latest``)."""
+        """Delete threads (``delete``) or all but their latest checkpoint per namespace.
+
+        Raises:
+            NotImplementedError: ``keep_latest`` on a thread whose transcript is
+                stored as deltas (it would lose its messages; the turn window
+                prunes those threads).
+        """
         if isinstance(thread_ids, str):
             raise TypeError("thread_ids must be a sequence of thread ids, not a str")
         if strategy == "delete":
@@ -104,70 +246,70 @@ class SqliteSaver(_KeepLatest, AsyncSqliteSaver):
         await self.setup()
         async with self.lock:
             for thread_id in map(str, thread_ids):
+                async with self.conn.execute(SQLITE_USES_DELTA_CHANNELS, (thread_id,)) as cursor:
+                    if await cursor.fetchone():
+                        raise NotImplementedError(
+                            f"keep_latest can't prune thread {thread_id}: it uses a "
+                            "DeltaChannel; CHATBOT_HISTORY_TURNS prunes it instead."
+                        )
                 for table in ("checkpoints", "writes"):
-                    await self.conn.execute(
-                        f"""DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id < (
-                               SELECT MAX(checkpoint_id) FROM checkpoints AS latest
-                               WHERE latest.thread_id = {table}.thread_id
-                                 AND latest.checkpoint_ns = {table}.checkpoint_ns)""",
-                        (thread_id,),
-                    )
+                    await self.conn.execute(SQLITE_KEEP_LATEST.format(table=table), (thread_id,))
             await self.conn.commit()
 
-    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Delete the runs' checkpoints and writes, except each thread's latest checkpoint.
-
-        Older checkpoints are pruned, so the latest one is a thread's only copy
-        of its conversation: deleting a run must never wipe the thread.
-        """
-        ids = [str(run_id) for run_id in run_ids]
-        if not ids:
-            return
+    async def athreads(self) -> list[tuple[str, dict[str, Any]]]:
+        """Return every stored thread id with its latest checkpoint's metadata."""
         await self.setup()
-        marks = ",".join("?" * len(ids))
-        doomed = f"""SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints AS c
-                     WHERE json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({marks})
-                       AND checkpoint_id < (SELECT MAX(checkpoint_id) FROM checkpoints
-                                            WHERE thread_id = c.thread_id
-                                              AND checkpoint_ns = c.checkpoint_ns)"""
-        async with self.lock:
-            for table in ("writes", "checkpoints"):
-                await self.conn.execute(
-                    f"DELETE FROM {table} WHERE (thread_id, checkpoint_ns, checkpoint_id) "
-                    f"IN ({doomed})",
-                    ids,
-                )
-            await self.conn.commit()
+        async with self.lock, self.conn.execute(SQLITE_THREADS) as cursor:
+            rows = await cursor.fetchall()
+        return [(str(row[0]), json.loads(row[1]) if row[1] else {}) for row in rows]
 
 
-class PostgresSaver(_KeepLatest, AsyncPostgresSaver):
-    """``AsyncPostgresSaver`` that keeps each thread's latest checkpoint only."""
+class PostgresSaver(_RecentTurns, AsyncPostgresSaver):
+    """``AsyncPostgresSaver`` with turn-window retention and run deletion."""
+
+    async def alineage(self, thread_id: str) -> list[Lineage]:
+        """Return the lineage of the thread's root-namespace checkpoints."""
+        async with self._cursor() as cursor:
+            await cursor.execute(POSTGRES_LINEAGE, {"thread_id": thread_id})
+            rows = await cursor.fetchall()
+        return [
+            Lineage(
+                str(row["checkpoint_id"]),
+                row["parent_checkpoint_id"],
+                row["source"],
+                bool(row["snapshot"]),
+            )
+            for row in rows
+        ]
+
+    async def _forget(self, checkpoints: Sequence[tuple[str, str, str]]) -> None:
+        for (thread_id, namespace), ids in _grouped(checkpoints).items():
+            params = {"thread_id": thread_id, "ns": namespace, "ids": ids}
+            async with self._cursor() as cursor, cursor.connection.transaction():
+                for statement in (
+                    POSTGRES_DELETE_WRITES,
+                    POSTGRES_DELETE_CHECKPOINTS,
+                    POSTGRES_ORPHAN_CHILDREN,
+                    POSTGRES_UNREFERENCED_BLOBS,
+                ):
+                    await cursor.execute(statement, params)
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Delete the runs' checkpoints and writes, except each thread's latest checkpoint."""
+        """Delete every checkpoint (and its writes and blobs) that these runs saved."""
         ids = [str(run_id) for run_id in run_ids]
         if not ids:
             return
-        doomed = """SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints AS c
-                    WHERE metadata->>'run_id' = ANY(%(ids)s)
-                      AND checkpoint_id < (SELECT MAX(checkpoint_id) FROM checkpoints
-                                           WHERE thread_id = c.thread_id
-                                             AND checkpoint_ns = c.checkpoint_ns)"""
         async with self._cursor() as cursor:
-            for table in ("checkpoint_writes", "checkpoints"):
-                await cursor.execute(
-                    f"DELETE FROM {table} WHERE (thread_id, checkpoint_ns, checkpoint_id) "
-                    f"IN ({doomed})",
-                    {"ids": ids},
-                )
+            await cursor.execute(POSTGRES_RUN_CHECKPOINTS, {"ids": ids})
+            rows = await cursor.fetchall()
+        await self._forget(
+            [(row["thread_id"], row["checkpoint_ns"], row["checkpoint_id"]) for row in rows]
+        )
 
     async def athreads(self) -> list[tuple[str, dict[str, Any]]]:
         """Return every stored thread id with its latest checkpoint's metadata."""
         async with self._cursor() as cursor:
-            await cursor.execute(
-                """SELECT DISTINCT ON (thread_id) thread_id, metadata FROM checkpoints
-                   WHERE checkpoint_ns = '' ORDER BY thread_id, checkpoint_id DESC"""
-            )
+            await cursor.execute(POSTGRES_THREADS)
             rows = await cursor.fetchall()
         return [(str(row["thread_id"]), dict(row["metadata"] or {})) for row in rows]
 
@@ -281,24 +423,58 @@ async def _sqlite(path: Path) -> AsyncIterator[SqliteSaver]:
 
 
 @asynccontextmanager
-async def checkpointer() -> AsyncIterator[BaseCheckpointSaver[Any]]:
+async def checkpointer() -> AsyncIterator[SqliteSaver | PostgresSaver]:
     """Yield the configured saver (the entry point ``langgraph.json`` declares)."""
-    if configured := database_uri():
-        async with _postgres(*configured) as postgres:
-            yield postgres
-    else:
-        async with _sqlite(sqlite_path()) as sqlite:
-            yield sqlite
+    saver: SqliteSaver | PostgresSaver
+    async with contextlib.AsyncExitStack() as stack:
+        if configured := database_uri():
+            saver = await stack.enter_async_context(_postgres(*configured))
+        else:
+            saver = await stack.enter_async_context(_sqlite(sqlite_path()))
+        _open_savers.append(saver)
+        try:
+            yield saver
+        finally:
+            _open_savers.remove(saver)
 
 
-async def check_database() -> str:
-    """Open the configured database once, creating its tables; return a description.
+_open_savers: list[SqliteSaver | PostgresSaver] = []
 
-    Called at server start so that a wrong URI stops the server there, with a
-    clear message, instead of failing the first chat.
-    """
-    async with checkpointer() as saver:
-        if isinstance(saver, PostgresSaver):
-            variable, uri = database_uri() or ("", "")
-            return f"PostgreSQL {redact(uri)}, schema {postgres_schema()} (from {variable})"
-        return f"SQLite {await asyncio.to_thread(sqlite_path().resolve)}"
+
+def open_saver() -> SqliteSaver | PostgresSaver | None:
+    """Return the saver the server opened first and still holds, if any (for its own checks)."""
+    return _open_savers[0] if _open_savers else None
+
+
+async def has_checkpoint(thread_id: str, checkpoint_id: str) -> bool | None:
+    """Tell whether the thread still has that checkpoint (None: no saver is open here)."""
+    saver = open_saver()
+    if saver is None:
+        return None
+    config: RunnableConfig = {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": "",
+            "checkpoint_id": checkpoint_id,
+        }
+    }
+    return await saver.aget_tuple(config) is not None
+
+
+async def kept_turns(thread_id: str) -> tuple[int, str | None]:
+    """Return how many turns of the thread keep their checkpoints, and the oldest turn's id."""
+    saver = open_saver()
+    if saver is None:
+        return 0, None
+    inputs = sorted(
+        row.checkpoint_id for row in await saver.alineage(thread_id) if row.source == "input"
+    )
+    return len(inputs), inputs[0] if inputs else None
+
+
+async def describe(saver: SqliteSaver | PostgresSaver) -> str:
+    """Say where ``saver`` keeps the conversations (never with a password)."""
+    if isinstance(saver, PostgresSaver):
+        variable, uri = database_uri() or ("", "")
+        return f"PostgreSQL {redact(uri)}, schema {postgres_schema()} (from {variable})"
+    return f"SQLite {await asyncio.to_thread(sqlite_path().resolve)}"

@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from agent.conversation.summary import NEW_MESSAGES, SUMMARIZER_INSTRUCTIONS, SUMMARY_SO_FAR
 from agent.models.local.launcher import free_port
 
 REPLY = "Sure, noted."
@@ -69,6 +70,14 @@ class Settings:
 
     bodies: list[dict[str, Any]] = field(default_factory=list)
     """The body of every chat completion request, in order."""
+
+    word_delay_s: float = 0.0
+    """Seconds between the words of a streamed reply (a slow model, for stop and cancel)."""
+
+    summarize_by_rule: bool = False
+    """Answer the chatbot's summarizer requests by rule: keep the summary so far, or start it
+    with the first thing the user said. Follows the mechanism (what the summarizer returns
+    reaches later prompts), not wit."""
 
     counted: list[str] = field(default_factory=list)
     """Texts the tokenizer endpoint was asked to count."""
@@ -130,6 +139,8 @@ async def _stream(
             yield f"data: {json.dumps({'error': error})}\n\n"
             return
         text = word if index == 0 else " " + word
+        if index and settings.word_delay_s:
+            await asyncio.sleep(settings.word_delay_s)
         yield _chunk(completion_id, model, {"content": text}, None)
     yield _chunk(completion_id, model, {}, "stop")
     yield "data: [DONE]\n\n"
@@ -161,7 +172,10 @@ async def chat_completions(request: Request) -> Response:
         error = {"message": f"scripted failure {status}", "type": "server_error", "code": status}
         return JSONResponse({"error": error}, status_code=status)
     model = payload.get("model", "instant")
-    reply = settings.replies.pop(0) if settings.replies else REPLY
+    if settings.summarize_by_rule and _asks_for_summary(payload):
+        reply = _summary_by_rule(payload)
+    else:
+        reply = settings.replies.pop(0) if settings.replies else REPLY
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if payload.get("stream"):
         return StreamingResponse(
@@ -171,6 +185,22 @@ async def chat_completions(request: Request) -> Response:
     if fault in ("cut", "stall"):
         return StreamingResponse(_body_cut_short(body, fault), media_type="application/json")
     return Response(body, media_type="application/json")
+
+
+def _asks_for_summary(payload: dict[str, Any]) -> bool:
+    first = (payload.get("messages") or [{}])[0]
+    return first.get("role") == "system" and str(first.get("content", "")).startswith(
+        SUMMARIZER_INSTRUCTIONS[:40]
+    )
+
+
+def _summary_by_rule(payload: dict[str, Any]) -> str:
+    request = str(payload["messages"][-1]["content"])
+    so_far, _, new = request.removeprefix(f"{SUMMARY_SO_FAR} ").partition(f" {NEW_MESSAGES} ")
+    if so_far.strip() and so_far.strip() != "none.":
+        return so_far.strip()
+    first_said = new.partition('user: "')[2].partition('"')[0]
+    return f"The user said: {first_said}"
 
 
 async def tokenize_count(request: Request) -> Response:
