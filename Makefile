@@ -44,7 +44,7 @@ lint: install ## Ruff, formatting and mypy --strict
 bench: install ## Performance vs the machine's limits and the bare server (< 10 min): bench/results/latest.*
 	$(BIN)/python -m bench.perf
 
-bench-storage: install ## Bytes stored per thread at 100/500/1,000 turns, both backends
+bench-storage: install ## Bytes per thread vs its transcript at 100/500/1,000 turns, ms per turn, both backends
 	$(BIN)/python -m bench.storage
 
 bench-long: install ## Prompt tokens and graph ms per turn at turns 10/100/1,000

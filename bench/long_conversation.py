@@ -1,7 +1,7 @@
 """Cost per turn of a long conversation: prompt tokens and the graph's own time.
 
 Runs the production graph in process, on the product's SQLite checkpointer
-(in a temporary directory, pruned to each thread's latest turn), with an instant
+(in a temporary directory, with its default turn window), with an instant
 fake model for ``--turns`` turns and reports, at turns 10, 100 and 1,000, the
 tokens sent to the model at that turn and the graph's own milliseconds per turn
 (the whole turn minus the model calls; the median of the ten turns ending

@@ -1,12 +1,20 @@
-"""Bytes stored per conversation as it grows, on SQLite and on PostgreSQL.
+"""Bytes stored per conversation as it grows, and server time per turn, on SQLite and PostgreSQL.
 
 Drives one thread per backend to ``--turns`` turns through a real
 ``langgraph dev`` server (both backends at once, each on its own server) with
-an instant OpenAI-compatible model, and reads the bytes the thread occupies in
-each database at 100, 500 and 1,000 turns. Linear growth gives a 1,000/100
-ratio of about 10; keeping every checkpoint gives about 100.
+an instant OpenAI-compatible model. At 100, 500 and 1,000 turns it reads the
+bytes the thread occupies in the database and the size of the transcript
+itself as JSON (the thread's ``values.messages`` as the API returns them).
+Every checkpoint of the last ``CHATBOT_HISTORY_TURNS`` turns is kept, yet
+linear growth gives a 1,000/100 ratio near 10 (goal: at most 12), and storing
+each message once keeps the bytes within 3x of the transcript.
 
-    .venv/bin/python -m bench.storage            # ~18 minutes (the dev server's ~1 s floor per run)
+Turns are queued back to back (multitask ``enqueue``), as a busy client would,
+so the dev server chains them without its 0.5 s idle poll; server
+milliseconds per turn are the wall time of ten queued turns divided by ten,
+at turn 10 and at the last turn (goal: at most 1.5x).
+
+    .venv/bin/python -m bench.storage            # ~4 minutes
     .venv/bin/python -m bench.storage --turns 200 --marks 20,100,200
 """
 
@@ -14,21 +22,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sqlite3
 import sys
 import tempfile
 import time
-import uuid
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from langgraph_sdk import get_client
 
 from agent.models.local.launcher import free_port
 from agent.testing.dev_server import DevServer, server_environment, write_config
+from agent.testing.postgres import fresh_database
 from agent.testing.scripted_model import serve_in_thread
+from agent.testing.turns import GRAPH_ID, user
 
-ADMIN_URI = "postgresql://postgres@127.0.0.1:5432/postgres"
+TIMED_TURNS = 10
+"""Turns queued together to time the server's work per turn."""
 
 
 def sqlite_bytes(path: Path, thread_id: str) -> int:
@@ -63,34 +76,55 @@ def postgres_bytes(uri: str, thread_id: str) -> int:
 
 
 async def drive(
-    name: str, server: DevServer, turns: int, marks: list[int], measure: object
-) -> dict[int, int]:
-    """Run ``turns`` turns on one thread; return bytes stored at each mark."""
+    name: str, server: DevServer, turns: int, marks: list[int], measure: Any
+) -> dict[str, dict[int, float]]:
+    """Run ``turns`` turns on one thread; return bytes, transcript bytes and ms per turn."""
     client = get_client(url=server.url, api_key=None)
     thread_id = (await client.threads.create())["thread_id"]
-    sizes: dict[int, int] = {}
-    started = time.perf_counter()
-    for turn in range(1, turns + 1):
+    results: dict[str, dict[int, float]] = {"bytes": {}, "transcript": {}, "ms_per_turn": {}}
+    done = 0
+    for mark in sorted({*marks, TIMED_TURNS, turns}):
+        if mark - TIMED_TURNS > done:  # reach the timed stretch first
+            await _queue(client, thread_id, done + 1, mark - TIMED_TURNS)
+            done = mark - TIMED_TURNS
+        started = time.perf_counter()
+        await _queue(client, thread_id, done + 1, mark)
+        elapsed = time.perf_counter() - started
+        if mark - done == TIMED_TURNS:
+            results["ms_per_turn"][mark] = elapsed * 1000 / TIMED_TURNS
+        done = mark
+        if mark in marks:
+            values = (await client.threads.get_state(thread_id))["values"]
+            assert len(values["messages"]) == 2 * mark, "turns were lost"
+            results["transcript"][mark] = len(json.dumps(values["messages"]).encode())
+            results["bytes"][mark] = await asyncio.to_thread(measure, thread_id)
+            print(
+                f"{name}: {mark} turns, {results['bytes'][mark]:,.0f} bytes stored, "
+                f"transcript {results['transcript'][mark]:,.0f} bytes",
+                flush=True,
+            )
+    return results
+
+
+async def _queue(client: Any, thread_id: str, first: int, last: int) -> None:
+    """Queue turns ``first``..``last`` back to back and wait for the last one."""
+    run: dict[str, Any] = {}
+    for turn in range(first, last + 1):
         text = f"Turn {turn}: here is a short message to remember."
-        await client.runs.wait(
-            thread_id, "chatbot", input={"messages": [{"role": "user", "content": text}]}
+        run = await client.runs.create(
+            thread_id, GRAPH_ID, input=user(text), multitask_strategy="enqueue"
         )
-        if turn in marks:
-            sizes[turn] = await asyncio.to_thread(measure, thread_id)  # type: ignore[arg-type]
-            rate = turn / (time.perf_counter() - started)
-            print(f"{name}: {turn} turns, {sizes[turn]:,} bytes ({rate:.2f} turns/s)", flush=True)
-    state = await client.threads.get_state(thread_id)
-    assert len(state["values"]["messages"]) == 2 * turns, "turns were lost"
-    return sizes
+    if run:
+        await client.runs.join(thread_id, run["run_id"])
 
 
 async def main() -> None:
-    """Run the benchmark and print the table and the ratio line."""
+    """Run the benchmark and print the table and the summary lines."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--turns", type=int, default=1000)
     parser.add_argument("--marks", default="100,500,1000")
     parser.add_argument(
-        "--keep-history", action="store_true", help="measure with pruning off (baseline)"
+        "--history-turns", default="", help="CHATBOT_HISTORY_TURNS for the servers (default 50)"
     )
     args = parser.parse_args()
     marks = sorted(int(mark) for mark in args.marks.split(","))
@@ -102,58 +136,68 @@ async def main() -> None:
         "OPENAI_API_KEY": "bench",
         "CHATBOT_MODEL": "instant",
     }
-    if args.keep_history:
-        extra["CHATBOT_KEEP_HISTORY"] = "true"
-    database = f"chatbot_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.connect(ADMIN_URI, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{database}"')
-    postgres_uri = f"postgresql://postgres@127.0.0.1:5432/{database}"
+    if args.history_turns:
+        extra["CHATBOT_HISTORY_TURNS"] = args.history_turns
     root = Path(tempfile.mkdtemp(prefix="chatbot-bench-"))
     servers: dict[str, DevServer] = {}
-    try:
-        for name, env in (("sqlite", {}), ("postgres", {"POSTGRES_URI": postgres_uri})):
-            workdir = root / name
-            workdir.mkdir()
-            write_config(workdir)
-            servers[name] = DevServer(
-                workdir=workdir, port=free_port(), env=server_environment(**extra, **env)
+    with ExitStack() as stack:
+        postgres_uri = stack.enter_context(fresh_database("chatbot_bench"))
+        try:
+            for name, env in (("sqlite", {}), ("postgres", {"POSTGRES_URI": postgres_uri})):
+                workdir = root / name
+                workdir.mkdir()
+                write_config(workdir)
+                servers[name] = DevServer(
+                    workdir=workdir, port=free_port(), env=server_environment(**extra, **env)
+                )
+                servers[name].start()
+            sqlite_file = servers["sqlite"].workdir / ".chatbot" / "checkpoints.sqlite"
+            results = await asyncio.gather(
+                drive(
+                    "sqlite",
+                    servers["sqlite"],
+                    args.turns,
+                    marks,
+                    lambda thread: sqlite_bytes(sqlite_file, thread),
+                ),
+                drive(
+                    "postgres",
+                    servers["postgres"],
+                    args.turns,
+                    marks,
+                    lambda thread: postgres_bytes(postgres_uri, thread),
+                ),
             )
-            servers[name].start()
-        sqlite_file = servers["sqlite"].workdir / ".chatbot" / "checkpoints.sqlite"
-        results = await asyncio.gather(
-            drive(
-                "sqlite",
-                servers["sqlite"],
-                args.turns,
-                marks,
-                lambda thread: sqlite_bytes(sqlite_file, thread),
-            ),
-            drive(
-                "postgres",
-                servers["postgres"],
-                args.turns,
-                marks,
-                lambda thread: postgres_bytes(postgres_uri, thread),
-            ),
-        )
-    finally:
-        for server in servers.values():
-            server.stop()
-        model.should_exit = True
-        admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        admin.close()
+        finally:
+            for server in servers.values():
+                server.stop()
+            model.should_exit = True
+    report(dict(zip(("sqlite", "postgres"), results, strict=True)), marks, args.turns)
 
-    sizes = dict(zip(("sqlite", "postgres"), results, strict=True))
+
+def report(results: dict[str, dict[str, dict[int, float]]], marks: list[int], turns: int) -> None:
+    """Print the table (Markdown) and one summary line per backend."""
     print()
-    print(f"{'turns':>6} | {'sqlite bytes':>14} | {'postgres bytes':>14}")
-    for mark in marks:
-        print(f"{mark:>6} | {sizes['sqlite'][mark]:>14,} | {sizes['postgres'][mark]:>14,}")
+    print("| backend | turns | bytes stored | transcript (JSON) | stored / transcript |")
+    print("|---|---:|---:|---:|---:|")
+    for name, result in results.items():
+        for mark in marks:
+            stored, transcript = result["bytes"][mark], result["transcript"][mark]
+            print(
+                f"| {name} | {mark:,} | {stored:,.0f} | {transcript:,.0f} | "
+                f"{stored / transcript:.2f} |"
+            )
+    print()
     first, last = marks[0], marks[-1]
-    ratios = {name: sizes[name][last] / sizes[name][first] for name in sizes}
-    print(
-        f"bytes_ratio_{last}_{first}: sqlite={ratios['sqlite']:.2f} "
-        f"postgres={ratios['postgres']:.2f}"
-    )
+    for name, result in results.items():
+        per_turn = result["ms_per_turn"]
+        print(
+            f"{name}: bytes_ratio_{last}_{first}={result['bytes'][last] / result['bytes'][first]:.2f} "
+            f"stored_vs_transcript_{last}={result['bytes'][last] / result['transcript'][last]:.2f} "
+            f"ms_per_turn_{TIMED_TURNS}={per_turn[TIMED_TURNS]:.0f} "
+            f"ms_per_turn_{turns}={per_turn[turns]:.0f} "
+            f"ms_ratio={per_turn[turns] / per_turn[TIMED_TURNS]:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ with its own checkpointer, which is what gives every thread its memory.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import openai
 from langchain_core.language_models import BaseChatModel
@@ -102,24 +102,19 @@ def build_graph(
     async def counter(messages: Sequence[BaseMessage]) -> TokenCounter:
         return count if count is not None else await counter_for_model(messages)
 
-    async def route(state: State, runtime: Runtime[Context]) -> Literal["summarize", "model"]:
-        """Fold old turns first when the prompt would no longer fit the budget."""
+    async def summarize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        """Fold the oldest turns not yet summarized when the prompt would outgrow the budget.
+
+        The summary absorbs them and the marker moves past them; when the prompt
+        still fits (or the context turns summarizing off), nothing changes.
+        """
         context = runtime.context or Context()
-        if not context.summarize:
-            return "model"
+        budget = context.max_history_tokens
         system = _system(state, context)
         recent = _recent(state)
         tokens = await counter([system, *recent])
-        if needs_folding(recent, system, context.max_history_tokens, tokens):
-            return "summarize"
-        return "model"
-
-    async def summarize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Merge the oldest turns not yet summarized into the summary; move the marker past them."""
-        context = runtime.context or Context()
-        budget = context.max_history_tokens
-        recent = _recent(state)
-        tokens = await counter(recent)
+        if not context.summarize or not needs_folding(recent, system, budget, tokens):
+            return {}
         older, _kept = split_for_folding(recent, budget, tokens)
         if not older or not older[-1].id:
             return {}
@@ -153,7 +148,9 @@ def build_graph(
     graph = StateGraph(State, input_schema=InputState, context_schema=Context)
     graph.add_node("summarize", summarize)
     graph.add_node("model", call_model)
-    graph.add_conditional_edges(START, route, ["summarize", "model"])
+    # Plain edges, no routing function: a fork written with update_state (RemoteGraph,
+    # Studio) as "__start__" then runs on with no context needed to pick a path.
+    graph.add_edge(START, "summarize")
     graph.add_edge("summarize", "model")
     return graph
 

@@ -68,4 +68,7 @@ async def test_studio_can_draw_the_graph_and_its_context_form(client: LangGraphC
     for name in ("model", "system_prompt", "temperature", "max_history_tokens"):
         assert context["properties"][name]["description"], name
     assert context["properties"]["model"]["default"] == "", "empty: the endpoint's own model"
-    assert {"messages", "language"} <= set(schemas["state_schema"]["properties"])
+    assert {"messages", "language", "summary"} <= set(schemas["state_schema"]["properties"])
+    # Studio's input form: what a client may write, and nothing of the graph's own.
+    assert set(schemas["input_schema"]["properties"]) == {"messages", "language"}
+    assert "summary" in schemas["output_schema"]["properties"]

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from langchain_core.messages import convert_to_messages
 from langchain_core.messages.utils import count_tokens_approximately
+from langgraph.pregel.remote import RemoteGraph
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
@@ -264,3 +265,32 @@ async def test_two_hundred_turns_keep_every_message_within_the_budget(
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.count("you> ") == 200 and listed.stdout.count("bot> ") == 200
     assert first in listed.stdout
+
+
+async def test_remote_graph_travels_back_and_forks_like_a_local_graph(server: DevServer) -> None:
+    scripted_model.settings.reset()
+    scripted_model.settings.replies = ["Hello Ana!", "Lisbon is lovely.", "Porto is lovely."]
+    remote = RemoteGraph(GRAPH_ID, url=server.url)
+    thread = (await get_client(url=server.url, api_key=None).threads.create())["thread_id"]
+    config: Any = {"configurable": {"thread_id": thread}}
+    await remote.ainvoke(user("Hi! I'm Ana."), config)
+    await remote.ainvoke(user("I live in Lisbon."), config)
+
+    history = [snapshot async for snapshot in remote.aget_state_history(config)]
+    before_second = next(
+        s
+        for s in history
+        if s.metadata and s.metadata.get("source") == "input" and len(s.values["messages"]) == 2
+    )
+    # RemoteGraph forks as Studio does: write the new message as of the old checkpoint
+    # (a new branch), then run on from it.
+    await remote.aupdate_state(before_second.config, user("I live in Porto."), as_node="__start__")
+    forked = await remote.ainvoke(None, config)
+    assert texts(forked["messages"]) == [
+        "Hi! I'm Ana.",
+        "Hello Ana!",
+        "I live in Porto.",
+        "Porto is lovely.",
+    ]
+    old = await remote.aget_state(history[0].config)
+    assert texts(old.values["messages"])[2:] == ["I live in Lisbon.", "Lisbon is lovely."]

@@ -13,7 +13,6 @@ import pytest
 from langgraph.checkpoint.conformance import checkpointer_test, validate
 
 from agent.conversation.context import Context
-from agent.conversation.state import SNAPSHOT_EVERY
 from agent.graph import build_graph
 from agent.settings import SettingError
 from agent.storage.checkpointer import (
@@ -101,10 +100,8 @@ async def test_the_last_turns_keep_every_checkpoint_and_older_ones_go(
     monkeypatch.setenv("CHATBOT_HISTORY_TURNS", str(WINDOW))
     graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
     config: Any = {"configurable": {"thread_id": "long"}}
-    # Longer than a window, its slack and the distance between two full copies of the
-    # transcript (a snapshot every SNAPSHOT_EVERY message writes, two writes a turn).
-    most_kept = WINDOW + PRUNE_SLACK + SNAPSHOT_EVERY // 2 + 1
-    turns = 2 * most_kept
+    most_kept = WINDOW + PRUNE_SLACK
+    turns = 4 * most_kept
     await send_turns(graph, config, 0, turns)
 
     state = await graph.aget_state(config)
@@ -117,7 +114,7 @@ async def test_the_last_turns_keep_every_checkpoint_and_older_ones_go(
     for turn in range(turns - WINDOW, turns):
         assert 2 * turn in before_human, f"no checkpoint before the human message of turn {turn}"
         assert 2 * turn + 1 in before_reply, f"no checkpoint before the reply of turn {turn}"
-    assert len(before_human) <= most_kept, "turns beyond the window and its snapshot were pruned"
+    assert len(before_human) <= most_kept, "turns beyond the window were pruned"
     for snapshot in history:  # every kept checkpoint still reads as its own prefix
         assert said(snapshot.values) == expected[: len(snapshot.values["messages"])]
 

@@ -22,11 +22,12 @@ from langgraph.channels.delta import DeltaChannel
 from langgraph.graph.message import _messages_delta_reducer
 from typing_extensions import TypedDict
 
-SNAPSHOT_EVERY = 100
+SNAPSHOT_EVERY = 400
 """Message writes between full copies of the transcript in a checkpoint (DeltaChannel).
 
-Reading a thread replays the writes since the last copy; a copy every 100
-writes (about 50 turns) keeps that replay short and the copies few.
+Reading a thread replays the writes since the last copy. Pruning old turns
+(``agent.storage.retention``) also leaves a copy at the oldest kept turn, so
+this periodic one mostly bounds the replay when every turn is kept.
 """
 
 Transcript = Annotated[

@@ -19,23 +19,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
+    CheckpointTuple,
 )
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.checkpoint.serde.types import _DeltaSnapshot
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from psycopg.types.json import Jsonb
 
 from agent import settings
-from agent.storage.retention import Lineage, kept_checkpoints
+from agent.conversation.state import Transcript
+from agent.storage.retention import Lineage, plan
 
 IN_MEMORY = ":memory:"
 """``langgraph dev`` sets ``DATABASE_URI=:memory:`` for its own runtime; that
@@ -45,6 +51,14 @@ CONNECT_TIMEOUT_S = 10.0
 
 BATCH = 500
 """Checkpoint ids per DELETE statement."""
+
+TRANSCRIPT = "messages"
+"""The state channel that holds the transcript as deltas."""
+
+TRANSCRIPT_CHANNEL: DeltaChannel[Any] = get_args(Transcript)[1]
+"""Its channel, as the graph declares it (to replay its writes)."""
+
+logger = logging.getLogger(__name__)
 
 # --- SQLite -------------------------------------------------------------------
 SQLITE_LINEAGE = """
@@ -62,6 +76,10 @@ DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint
 SQLITE_ORPHAN_CHILDREN = """
 UPDATE checkpoints SET parent_checkpoint_id = NULL
 WHERE thread_id = ? AND checkpoint_ns = ? AND parent_checkpoint_id IN ({ids})
+"""
+SQLITE_STORE_SNAPSHOT = """
+UPDATE checkpoints SET type = ?, checkpoint = ?, metadata = ?
+WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?
 """
 SQLITE_RUN_CHECKPOINTS = """
 SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints
@@ -112,6 +130,14 @@ WHERE b.thread_id = %(thread_id)s AND b.checkpoint_ns = %(ns)s AND NOT EXISTS (
     WHERE c.thread_id = b.thread_id AND c.checkpoint_ns = b.checkpoint_ns
       AND c.checkpoint -> 'channel_versions' ->> b.channel = b.version)
 """
+POSTGRES_STORE_SNAPSHOT = """
+UPDATE checkpoints
+SET checkpoint = jsonb_set(checkpoint, '{channel_values,messages}', 'true'::jsonb),
+    metadata = CASE WHEN %(counters)s = '{}'::jsonb
+                    THEN metadata - 'counters_since_delta_snapshot'
+                    ELSE jsonb_set(metadata, '{counters_since_delta_snapshot}', %(counters)s) END
+WHERE thread_id = %(thread_id)s AND checkpoint_ns = %(ns)s AND checkpoint_id = %(checkpoint_id)s
+"""
 POSTGRES_RUN_CHECKPOINTS = """
 SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints
 WHERE metadata ->> 'run_id' = ANY(%(ids)s)
@@ -152,13 +178,51 @@ class _RecentTurns(BaseCheckpointSaver[Any]):
         return saved
 
     async def aprune_history(self, thread_id: str, turns: int) -> None:
-        """Delete the thread's checkpoints that the last ``turns`` turns do not need."""
-        lineage = await self.alineage(thread_id)
-        keep = kept_checkpoints(lineage, turns)
-        if keep is None:
+        """Delete the thread's checkpoints older than its last ``turns`` turns.
+
+        A kept checkpoint whose parent goes first gets a full copy of the
+        transcript, so it still reads whole. Pruning never fails a turn: a
+        failure is logged and the checkpoints stay until the next try.
+        """
+        try:
+            lineage = await self.alineage(thread_id)
+            pruning = plan(lineage, turns)
+            if pruning is None:
+                return
+            for checkpoint_id in pruning.snapshot:
+                await self._snapshot(thread_id, checkpoint_id)
+            doomed = [row.checkpoint_id for row in lineage if row.checkpoint_id not in pruning.keep]
+            await self._forget([(thread_id, "", checkpoint_id) for checkpoint_id in doomed])
+        except Exception:
+            logger.exception("Could not prune the history of thread %s", thread_id)
+
+    async def _snapshot(self, thread_id: str, checkpoint_id: str) -> None:
+        """Store the full transcript in this checkpoint, so it reads without its ancestors."""
+        config: RunnableConfig = {
+            "configurable": {
+                "thread_id": thread_id,
+                "checkpoint_ns": "",
+                "checkpoint_id": checkpoint_id,
+            }
+        }
+        saved = await self.aget_tuple(config)
+        if saved is None or TRANSCRIPT not in saved.checkpoint["channel_versions"]:
             return
-        doomed = [row.checkpoint_id for row in lineage if row.checkpoint_id not in keep]
-        await self._forget([(thread_id, "", checkpoint_id) for checkpoint_id in doomed])
+        if TRANSCRIPT in saved.checkpoint["channel_values"]:
+            return  # it holds a copy already
+        history = await self.aget_delta_channel_history(config=config, channels=[TRANSCRIPT])
+        channel = TRANSCRIPT_CHANNEL.from_checkpoint(history[TRANSCRIPT].get("seed"))
+        channel.replay_writes(history[TRANSCRIPT]["writes"])
+        transcript = _DeltaSnapshot(channel.get())
+        counters = dict(saved.metadata.get("counters_since_delta_snapshot") or {})
+        counters.pop(TRANSCRIPT, None)
+        await self._store_snapshot(saved, transcript, counters)
+
+    async def _store_snapshot(
+        self, saved: CheckpointTuple, transcript: _DeltaSnapshot, counters: dict[str, Any]
+    ) -> None:
+        """Write ``transcript`` into the saved checkpoint and its snapshot counters."""
+        raise NotImplementedError
 
     async def alineage(self, thread_id: str) -> list[Lineage]:
         """Return the lineage of the thread's root-namespace checkpoints."""
@@ -211,6 +275,32 @@ class SqliteSaver(_RecentTurns, AsyncSqliteSaver):
                         await self.conn.execute(
                             statement.format(ids=marks), (thread_id, namespace, *batch)
                         )
+            await self.conn.commit()
+
+    async def _store_snapshot(
+        self, saved: CheckpointTuple, transcript: _DeltaSnapshot, counters: dict[str, Any]
+    ) -> None:
+        checkpoint = {
+            **saved.checkpoint,
+            "channel_values": {**saved.checkpoint["channel_values"], TRANSCRIPT: transcript},
+        }
+        kind, blob = self.serde.dumps_typed(checkpoint)
+        metadata = {k: v for k, v in saved.metadata.items() if k != "counters_since_delta_snapshot"}
+        if counters:
+            metadata["counters_since_delta_snapshot"] = counters
+        configurable = saved.config["configurable"]
+        async with self.lock:
+            await self.conn.execute(
+                SQLITE_STORE_SNAPSHOT,
+                (
+                    kind,
+                    blob,
+                    json.dumps(metadata, ensure_ascii=False).encode(),
+                    configurable["thread_id"],
+                    configurable.get("checkpoint_ns", ""),
+                    configurable["checkpoint_id"],
+                ),
+            )
             await self.conn.commit()
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
@@ -293,6 +383,28 @@ class PostgresSaver(_RecentTurns, AsyncPostgresSaver):
                     POSTGRES_UNREFERENCED_BLOBS,
                 ):
                     await cursor.execute(statement, params)
+
+    async def _store_snapshot(
+        self, saved: CheckpointTuple, transcript: _DeltaSnapshot, counters: dict[str, Any]
+    ) -> None:
+        configurable = saved.config["configurable"]
+        thread_id = configurable["thread_id"]
+        namespace = configurable.get("checkpoint_ns", "")
+        version = saved.checkpoint["channel_versions"][TRANSCRIPT]
+        blobs = await asyncio.to_thread(
+            self._dump_blobs, thread_id, namespace, {TRANSCRIPT: transcript}, {TRANSCRIPT: version}
+        )
+        async with self._cursor() as cursor, cursor.connection.transaction():
+            await cursor.executemany(self.UPSERT_CHECKPOINT_BLOBS_SQL, blobs)
+            await cursor.execute(
+                POSTGRES_STORE_SNAPSHOT,
+                {
+                    "thread_id": thread_id,
+                    "ns": namespace,
+                    "checkpoint_id": configurable["checkpoint_id"],
+                    "counters": Jsonb(counters),
+                },
+            )
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         """Delete every checkpoint (and its writes and blobs) that these runs saved."""

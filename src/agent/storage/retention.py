@@ -3,11 +3,13 @@
 Time travel, edit and regenerate (agent-chat-ui, Studio, the SDK) start runs
 from a thread's earlier checkpoints: before each human message (the turn's
 ``input`` checkpoint) and before each AI reply. So every checkpoint of the
-last N turns is kept, N being ``CHATBOT_HISTORY_TURNS``. Older ones may go,
-except those a kept checkpoint still needs: the transcript is stored as
-deltas (``DeltaChannel``), so reading a checkpoint replays its ancestors'
-writes back to the nearest full copy of the transcript (a snapshot), and
-those ancestors stay too.
+last N turns is kept, N being ``CHATBOT_HISTORY_TURNS``, and older ones go.
+The transcript is stored as deltas (``DeltaChannel``): reading a checkpoint
+replays its ancestors' writes back to the nearest full copy of the
+transcript (a snapshot). So before the older checkpoints go, each kept
+checkpoint whose parent goes is given a full copy of its own (LangGraph's
+advice for a ``DeltaChannel``-aware prune), and one copy of the transcript
+is all the window costs beyond its own turns.
 
 The decision is a pure function of the thread's lineage, so both savers
 share it and it is tested without a database.
@@ -42,10 +44,22 @@ class Lineage:
     snapshot: bool
 
 
-def kept_checkpoints(
-    lineage: Sequence[Lineage], turns: int, slack: int = PRUNE_SLACK
-) -> set[str] | None:
-    """Return the ids to keep so that the last ``turns`` turns stay whole, or None to keep all.
+@dataclass(frozen=True)
+class Plan:
+    """What pruning a thread does.
+
+    Attributes:
+        keep: The ids of the checkpoints that stay.
+        snapshot: Kept checkpoints whose parent goes and which hold no full
+            copy of the transcript yet: copy it into them before deleting.
+    """
+
+    keep: set[str]
+    snapshot: list[str]
+
+
+def plan(lineage: Sequence[Lineage], turns: int, slack: int = PRUNE_SLACK) -> Plan | None:
+    """Return how to prune so that the last ``turns`` turns stay whole, or None to keep all.
 
     None also when fewer than ``turns + slack`` turns are stored, so pruning
     runs in batches rather than at every turn.
@@ -54,11 +68,13 @@ def kept_checkpoints(
     if len(inputs) < turns + slack:
         return None
     oldest_kept_turn = inputs[turns - 1]
-    by_id = {row.checkpoint_id: row for row in lineage}
     keep = {row.checkpoint_id for row in lineage if row.checkpoint_id >= oldest_kept_turn}
-    for checkpoint_id in sorted(keep):
-        row = by_id[checkpoint_id]
-        while not row.snapshot and row.parent_id in by_id and row.parent_id not in keep:
-            keep.add(row.parent_id)
-            row = by_id[row.parent_id]
-    return keep
+    snapshot = sorted(
+        row.checkpoint_id
+        for row in lineage
+        if row.checkpoint_id in keep
+        and row.parent_id is not None
+        and row.parent_id not in keep
+        and not row.snapshot
+    )
+    return Plan(keep, snapshot)
