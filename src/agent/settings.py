@@ -155,6 +155,7 @@ TEMPERATURE = Setting("CHATBOT_TEMPERATURE", number(0.0, 2.0), 0.0, "0.7")
 MAX_HISTORY_TOKENS = Setting("CHATBOT_MAX_HISTORY_TOKENS", whole_number(16), 2000, "2000")
 SUMMARIZE = Setting("CHATBOT_SUMMARIZE", yes_no, True, "true")
 MAX_MESSAGE_CHARS = Setting("CHATBOT_MAX_MESSAGE_CHARS", whole_number(1), 20_000, "20000")
+REMEMBER = Setting("CHATBOT_REMEMBER", yes_no, True, "false")
 
 # --- Storage -----------------------------------------------------------------
 DATA_DIR = Setting("CHATBOT_DATA_DIR", path, Path(".chatbot"), "/var/lib/chatbot")

@@ -79,4 +79,5 @@ def test_context_fields_describe_themselves_for_studio() -> None:
         "temperature",
         "max_history_tokens",
         "summarize",
+        "remember",
     }

@@ -59,6 +59,16 @@ class Context:
         },
     )
 
+    remember: bool = field(
+        default=settings.REMEMBER.get(),
+        metadata={
+            "description": "Remember facts the user states about themselves (name, where they "
+            "live, likes, plans) across conversations, and use them in replies (true); or "
+            "neither read nor save the user's memory in this run (false). A thread opts out "
+            "with metadata remember=false. Default: $CHATBOT_REMEMBER or true."
+        },
+    )
+
     def __post_init__(self) -> None:
         """Reject values that cannot work, naming the field and what to do."""
         if not 0.0 <= self.temperature <= 2.0:

@@ -24,8 +24,15 @@ def message_text(message: BaseMessage) -> str:
     )
 
 
-def render_system_prompt(template: str, language: str, summary: str = "") -> SystemMessage:
-    """Fill the system prompt template with the reply language, then add the summary.
+def render_system_prompt(
+    template: str, language: str, summary: str = "", memory: str = ""
+) -> SystemMessage:
+    """Fill the system prompt template with the reply language, then add memory and summary.
+
+    ``memory`` is the section stating what is remembered about the user from
+    earlier conversations (``agent.memory.facts.memory_section``); it comes
+    before the summary, which changes more often, so a model server that
+    caches the prompt's start keeps more of it.
 
     Raises:
         ValueError: the template has a placeholder other than ``{language}``.
@@ -37,6 +44,8 @@ def render_system_prompt(template: str, language: str, summary: str = "") -> Sys
             f"The system prompt template {template!r} cannot be filled ({error!r}): "
             "the only placeholder it may use is {language}; write literal braces as {{ and }}."
         ) from error
+    if memory:
+        text = f"{text}\n\n{memory}"
     if summary:
         text = f"{text}\n\n{SUMMARY_HEADING}\n{summary}"
     return SystemMessage(content=text)

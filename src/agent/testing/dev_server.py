@@ -41,7 +41,8 @@ def write_config(workdir: Path, **overrides: object) -> Path:
     config = json.loads((PROJECT_ROOT / "langgraph.json").read_text())
     config["dependencies"] = [str(PROJECT_ROOT)]
     config["graphs"] = {name: _absolute(spec) for name, spec in config["graphs"].items()}
-    for section, key in (("http", "app"), ("auth", "path"), ("checkpointer", "path")):
+    sections = (("http", "app"), ("auth", "path"), ("checkpointer", "path"), ("store", "path"))
+    for section, key in sections:
         if key in config.get(section, {}):
             config[section][key] = _absolute(config[section][key])
     config.pop("env", None)
