@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from starlette.applications import Starlette
@@ -31,7 +32,28 @@ def test_page_and_its_assets_are_served() -> None:
 
 def test_nothing_is_loaded_from_another_origin() -> None:
     for path in STATIC_DIR.iterdir():
+        if path.is_dir():
+            continue  # vendor/: checked byte for byte below
         text = path.read_text()
         urls = re.findall(r"(?:https?:)?//[\w.-]+\.[a-z]{2,}[^\s\"')]*", text)
         assert urls == [] or all("www.w3.org/2000/svg" in url for url in urls), (path.name, urls)
         assert "@import" not in text and "@font-face" not in text, path.name
+
+
+def test_vendored_libraries_are_the_recorded_npm_files_with_their_licences() -> None:
+    vendor = STATIC_DIR / "vendor"
+    rows = re.findall(
+        r"^\| (\S+) \| (\S+) \| ([\d.]+) \| .+ \| .+\((\S+)\).* \| ([0-9a-f]{64}) \|$",
+        (vendor / "README.md").read_text(),
+        flags=re.MULTILINE,
+    )
+    assert {row[0] for row in rows} == {
+        p.name for p in vendor.iterdir() if not p.name.endswith(("LICENSE", "LICENSE-MPL", ".md"))
+    }
+    for name, _package, _version, licence, sha256 in rows:
+        assert hashlib.sha256((vendor / name).read_bytes()).hexdigest() == sha256, name
+        assert (vendor / licence).stat().st_size > 500, licence
+    page = client.get("/chat/").text
+    for name in ("marked.umd.js", "purify.min.js", "highlight.min.js"):
+        assert f'src="static/vendor/{name}"' in page
+        assert client.get(f"/chat/static/vendor/{name}").status_code == 200

@@ -1,0 +1,353 @@
+"""The chat page as a chat app: stop, regenerate, edit and branches, copy, Markdown, safety,
+rename, search, export and import.
+
+Debian's Chromium through Playwright against a real ``langgraph dev`` with the scripted
+model, so every reply (Markdown, code, hostile HTML) and its pace are the test's.
+Set ``CHAT_PAGE_SCREENSHOTS=docs`` to refresh the README's pictures
+(``chat-markdown.png``, ``chat-branches.png``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph_sdk import get_sync_client
+from langgraph_sdk.client import SyncLangGraphClient
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+
+from agent.testing import scripted_model
+from agent.testing.dev_server import DevServer, dev_server_with_scripted_model
+from agent.testing.turns import GRAPH_ID, user
+
+from .test_chat_page import CHROMIUM, CHROMIUM_FLAGS
+
+TIMEOUT_MS = 30_000
+SHOTS = os.environ.get("CHAT_PAGE_SCREENSHOTS")
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}: run `make browser`"
+)
+
+MARKDOWN_REPLY = (
+    "## Adding numbers\n\nUse **one** function, in *any* script:\n\n- short\n- tested\n\n"
+    "```python\ndef add(a, b):\n    return a + b\n```\n\nSee `add(1, 2)`."
+)
+HOSTILE_REPLIES = [
+    "<script>window.__pwned = 'script'; alert('script')</script>",
+    "<img src=x onerror=\"window.__pwned = 'img'; alert('img')\">",
+    "[click me](javascript:window.__pwned='link';alert('link'))",
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    with dev_server_with_scripted_model(tmp_path_factory.mktemp("page-app")) as (running, _):
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def sdk(server: DevServer) -> Iterator[SyncLangGraphClient]:
+    scripted_model.settings.reset()
+    try:
+        yield get_sync_client(url=server.url, api_key=None)
+    finally:
+        scripted_model.settings.reset()
+
+
+@pytest.fixture
+def page(browser: Browser, server: DevServer) -> Iterator[Page]:
+    context = browser.new_context(
+        viewport={"width": 1200, "height": 800},
+        permissions=["clipboard-read", "clipboard-write"],
+        accept_downloads=True,
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    outside: list[str] = []
+    tab.on("request", lambda r: None if r.url.startswith(server.url) else outside.append(r.url))
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert not outside, f"the page fetched from outside the server: {outside}"
+
+
+@pytest.fixture
+def dialogs(page: Page) -> list[str]:
+    """The messages of every alert, confirm or prompt the page opens (each dismissed)."""
+    opened: list[str] = []
+
+    def record(dialog: Dialog) -> None:
+        opened.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", record)
+    return opened
+
+
+def send(page: Page, text: str, count: int) -> None:
+    """Send ``text`` and wait until ``count`` messages show and the reply is complete."""
+    box = page.get_by_label("Message", exact=True)
+    box.fill(text)
+    box.press("Enter")
+    settle(page, count)
+
+
+def settle(page: Page, count: int) -> None:
+    expect(page.locator("#messages .message")).to_have_count(count, timeout=TIMEOUT_MS)
+    expect(page.locator("#messages .message.streaming")).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+
+
+def bodies(page: Page) -> list[str]:
+    return page.locator("#messages .message .body").all_inner_texts()
+
+
+def thread_of(page: Page) -> str:
+    expect(page).to_have_url(re.compile(r"#[0-9a-f-]{36}$"))
+    return page.url.rsplit("#", 1)[1]
+
+
+def stored(sdk: SyncLangGraphClient, thread: str) -> list[str]:
+    values: Any = sdk.threads.get_state(thread)["values"]
+    return [str(m["content"]) for m in values.get("messages", [])]
+
+
+def message(page: Page, index: int) -> Any:
+    return page.locator("#messages .message").nth(index)
+
+
+def test_markdown_and_code_render_and_copy_gives_the_source(
+    page: Page, server: DevServer, sdk: SyncLangGraphClient
+) -> None:
+    scripted_model.settings.replies = [MARKDOWN_REPLY]
+    page.goto(f"{server.url}/chat/")
+    send(page, "How do I add two numbers in Python?", 2)
+    reply = message(page, 1).locator(".body")
+    expect(reply.locator("h2")).to_have_text("Adding numbers")
+    expect(reply.locator("strong")).to_have_text("one")
+    expect(reply.locator("em")).to_have_text("any")
+    expect(reply.locator("li")).to_have_count(2)
+    expect(reply.locator("p code")).to_have_text("add(1, 2)")
+    code = reply.locator("pre code")
+    expect(code).to_have_class(re.compile(r"\bhljs\b"))
+    expect(code.locator(".hljs-keyword").first).to_have_text("def")
+    expect(code).to_have_text("def add(a, b):\n    return a + b")
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / "chat-markdown.png"))
+
+    message(page, 1).get_by_role("button", name="Copy").click()
+    expect(message(page, 1).get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == MARKDOWN_REPLY
+    message(page, 0).get_by_role("button", name="Copy").click()
+    assert page.evaluate("navigator.clipboard.readText()") == "How do I add two numbers in Python?"
+
+
+def test_hostile_replies_show_as_text_and_run_nothing(
+    page: Page, server: DevServer, sdk: SyncLangGraphClient, dialogs: list[str]
+) -> None:
+    scripted_model.settings.replies = list(HOSTILE_REPLIES)
+    page.goto(f"{server.url}/chat/")
+    for turn in range(3):
+        send(page, f"Hostile reply number {turn + 1}, please", 2 * turn + 2)
+    shown = bodies(page)
+    assert shown[1] == HOSTILE_REPLIES[0], "the script is shown as text"
+    assert shown[3] == HOSTILE_REPLIES[1], "the image tag is shown as text"
+    assert shown[5] == "click me"
+    messages = page.locator("#messages")
+    expect(messages.locator("script, img, iframe, [onerror]")).to_have_count(0)
+    link = message(page, 5).locator(".body a")
+    assert (link.get_attribute("href") or "").lower().startswith("javascript") is False
+    link.click()
+    # Reloading the thread renders the stored replies again: still inert.
+    page.reload()
+    settle(page, 6)
+    assert page.evaluate("window.__pwned") is None
+    assert dialogs == []
+
+
+def test_stop_cancels_the_run_on_the_server(
+    page: Page, server: DevServer, sdk: SyncLangGraphClient
+) -> None:
+    scripted_model.settings.word_delay_s = 0.3
+    scripted_model.settings.replies = ["Once upon a time " + "word " * 80]
+    page.goto(f"{server.url}/chat/")
+    box = page.get_by_label("Message", exact=True)
+    box.fill("Tell me a very long story")
+    box.press("Enter")
+    expect(message(page, 1).locator(".body")).to_contain_text("Once upon")
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_role("status")).to_contain_text("Reply stopped")
+    thread = thread_of(page)
+    assert [run["status"] for run in sdk.runs.list(thread)] == ["interrupted"]
+    assert stored(sdk, thread) == ["Tell me a very long story"]
+    expect(page.locator("#messages .message")).to_have_count(1)
+    expect(page.get_by_role("button", name="Stop")).to_be_hidden()
+
+    # Escape stops too; then the next message is answered, and nothing of either stopped
+    # reply ever arrives, in the page or in the thread.
+    scripted_model.settings.replies = ["Twice upon a time " + "word " * 80]
+    box.fill("Another long one")
+    box.press("Enter")
+    expect(message(page, 2).locator(".body")).to_contain_text("Twice upon")
+    page.keyboard.press("Escape")
+    expect(page.locator("#messages .message")).to_have_count(2)
+    expect(page.get_by_role("status")).to_contain_text("Reply stopped")
+    scripted_model.settings.word_delay_s = 0
+    scripted_model.settings.replies = ["The end."]
+    send(page, "Just say the end", 4)
+    assert bodies(page) == ["Tell me a very long story", "Another long one"] + [
+        "Just say the end",
+        "The end.",
+    ]
+    assert stored(sdk, thread) == bodies(page)
+    assert [run["status"] for run in sdk.runs.list(thread)] == [
+        "success",
+        "interrupted",
+        "interrupted",
+    ]
+
+
+def test_regenerate_edit_and_switch_branches(
+    page: Page, server: DevServer, sdk: SyncLangGraphClient
+) -> None:
+    scripted_model.settings.replies = ["Hello Bob!", "It is 4.", "You are Bob.", "It is 6."]
+    scripted_model.settings.replies += ["Six, I said."]
+    page.goto(f"{server.url}/chat/")
+    send(page, "Hi! I'm Bob", 2)
+    send(page, "What is 2+2?", 4)
+    send(page, "What's my name?", 6)
+    thread = thread_of(page)
+    original = bodies(page)
+    expect(page.get_by_role("button", name="Regenerate")).to_have_count(1)  # the last reply
+
+    # Edit the second message: the thread goes on from before it.
+    message(page, 2).get_by_role("button", name="Edit").click()
+    editor = page.get_by_label("Edit message")
+    expect(editor).to_have_value("What is 2+2?")
+    editor.fill("What is 3+3?")
+    editor.press("Enter")
+    settle(page, 4)
+    assert bodies(page) == ["Hi! I'm Bob", "Hello Bob!", "What is 3+3?", "It is 6."]
+    assert stored(sdk, thread) == bodies(page)
+    switcher = message(page, 2).locator(".branches")
+    expect(switcher).to_contain_text("2 / 2")
+    expect(message(page, 0).locator(".branches")).to_have_count(0)
+
+    # Regenerate the last reply: a second version of it.
+    message(page, 3).get_by_role("button", name="Regenerate").click()
+    settle(page, 4)
+    assert bodies(page)[3] == "Six, I said."
+    expect(message(page, 3).locator(".branches")).to_contain_text("2 / 2")
+    expect(message(page, 2).locator(".branches")).to_contain_text("2 / 2")
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / "chat-branches.png"))
+
+    # Back to the first branch: the whole original conversation.
+    switcher.get_by_role("button", name="Previous version").click()
+    expect(message(page, 2).locator(".branches")).to_contain_text("1 / 2")
+    expect(page.locator("#messages .message")).to_have_count(6)
+    assert bodies(page) == original
+    # ...and a message sent there continues that branch.
+    scripted_model.settings.replies = ["Still Bob."]
+    send(page, "Am I still Bob?", 8)
+    assert stored(sdk, thread) == [*original, "Am I still Bob?", "Still Bob."]
+    message(page, 2).get_by_role("button", name="Next version").click()
+    expect(page.locator("#messages .message")).to_have_count(4)
+    expect(message(page, 3).locator(".body")).to_have_text("Six, I said.")
+
+    # Up in the empty box edits the last message of the branch shown.
+    box = page.get_by_label("Message", exact=True)
+    box.fill("")
+    box.press("ArrowUp")
+    expect(page.get_by_label("Edit message")).to_have_value("What is 3+3?")
+    page.get_by_label("Edit message").press("Escape")
+    expect(page.get_by_label("Edit message")).to_have_count(0)
+
+
+def test_rename_search_export_and_import(
+    page: Page, server: DevServer, sdk: SyncLangGraphClient, tmp_path: Path
+) -> None:
+    scripted_model.settings.replies = ["Pelicans glide.", "```js\nconsole.log('x')\n```"]
+    birds = sdk.threads.create(metadata={"graph_id": GRAPH_ID})["thread_id"]
+    sdk.runs.wait(birds, GRAPH_ID, input={**user("Tell me about pelicans"), "language": "French"})
+    sdk.runs.wait(birds, GRAPH_ID, input=user("And some code"))
+    other = sdk.threads.create(metadata={"graph_id": GRAPH_ID})["thread_id"]
+    sdk.runs.wait(other, GRAPH_ID, input=user("Weather in Oslo"))
+
+    page.goto(f"{server.url}/chat/#{birds}")
+    settle(page, 4)
+    entry = page.locator(f'#threads li[data-thread-id="{birds}"]')
+    entry.get_by_role("button", name=re.compile("^Rename conversation")).click()
+    title = page.get_by_label("New title")
+    title.fill("Bird notes")
+    title.press("Enter")
+    expect(entry.locator(".thread-title")).to_have_text("Bird notes")
+    expect(page.locator("#thread-title")).to_have_text("Bird notes")
+    assert (sdk.threads.get(birds)["metadata"] or {})["title"] == "Bird notes"
+
+    search = page.get_by_label("Search conversations")
+    search.fill("bird NOTES")  # the title
+    expect(page.locator("#threads li")).to_have_count(1)
+    expect(entry).to_be_visible()
+    search.fill("oslo")  # words of a message
+    expect(page.locator("#threads li")).to_have_count(1)
+    expect(page.locator(f'#threads li[data-thread-id="{other}"]')).to_be_visible()
+    search.fill("console.log")  # words of a reply
+    expect(page.locator("#threads li")).to_have_count(1)
+    expect(entry).to_be_visible()
+    search.fill("zebra")
+    expect(page.locator("#threads li")).to_have_count(0)
+    expect(page.get_by_text("No conversation matches.")).to_be_visible()
+    search.fill("")
+
+    with page.expect_download() as markdown_download:
+        page.get_by_role("button", name="Export Markdown").click()
+    markdown = Path(markdown_download.value.path()).read_text()
+    assert markdown.startswith("# Bird notes\n")
+    assert "**You:**\n\nTell me about pelicans\n" in markdown
+    assert "**Bot:**\n\n```js\nconsole.log('x')\n```\n" in markdown
+
+    with page.expect_download() as json_download:
+        page.get_by_role("button", name="Export JSON").click()
+    exported = tmp_path / "birds.json"
+    json_download.value.save_as(exported)
+    data = json.loads(exported.read_text())
+    assert data["title"] == "Bird notes" and data["language"] == "French"
+    assert [m["content"] for m in data["messages"]] == stored(sdk, birds)
+
+    requests = scripted_model.settings.requests
+    page.locator("#import-file").set_input_files(str(exported))
+    expect(page.get_by_role("status")).to_contain_text("Imported 4 messages")
+    copy = thread_of(page)
+    assert copy != birds
+    settle(page, 4)
+    assert bodies(page)[:3] == ["Tell me about pelicans", "Pelicans glide.", "And some code"]
+    assert stored(sdk, copy) == stored(sdk, birds)
+    assert scripted_model.settings.requests == requests, "importing called no model"
+    expect(page.locator("#thread-title")).to_have_text("Bird notes")
+    expect(page.get_by_label("Reply language")).to_have_value("French")
+    expect(page.locator(f'#threads li[data-thread-id="{copy}"]')).to_contain_text("Bird notes")
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"hello": "world"}')
+    page.locator("#import-file").set_input_files(str(broken))
+    expect(page.get_by_role("alert")).to_contain_text("not a conversation export")
