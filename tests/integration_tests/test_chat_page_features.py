@@ -47,7 +47,10 @@ HOSTILE_REPLIES = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    with dev_server_with_scripted_model(tmp_path_factory.mktemp("page-app")) as (running, _):
+    # Memory off: its step would ask the scripted model too, and take a scripted reply.
+    with dev_server_with_scripted_model(
+        tmp_path_factory.mktemp("page-app"), CHATBOT_REMEMBER="false"
+    ) as (running, _):
         yield running
 
 

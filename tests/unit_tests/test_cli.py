@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import jwt
 import pytest
 from typer.testing import CliRunner
 
-from agent.client import cli
+from agent.client import cli, conversations
 from agent.client.cli import app
 from agent.server.tokens import verify_token
 
@@ -35,3 +38,89 @@ def test_cli_sends_chatbot_token_as_a_bearer_header(monkeypatch: pytest.MonkeyPa
     assert cli._client().http.client.headers["Authorization"] == "Bearer abc.def.ghi"
     monkeypatch.delenv("CHATBOT_TOKEN")
     assert "Authorization" not in cli._client().http.client.headers
+
+
+def _state(checkpoint: str, parent: str | None, *ids: str) -> dict[str, Any]:
+    return {
+        "checkpoint": {"checkpoint_id": checkpoint},
+        "parent_checkpoint": {"checkpoint_id": parent} if parent else None,
+        "values": {"messages": [{"id": i, "type": "human", "content": i} for i in ids]},
+    }
+
+
+def test_edit_and_retry_start_from_the_checkpoint_before_the_message() -> None:
+    history = [  # newest first, as get_history lists them
+        _state("c4", "c3", "h1", "a1", "h2"),
+        _state("c3", "c2", "h1", "a1"),
+        _state("c2", "c1", "h1", "a1"),
+        _state("c1", "c0", "h1"),
+    ]
+    assert conversations.fork_point(history, "h2") == {"checkpoint_id": "c3"}
+    assert conversations.fork_point(history, "a1") == {"checkpoint_id": "c1"}
+    # h1 first appears in the oldest kept state, whose parent was pruned: not editable.
+    assert conversations.fork_point(history, "h1") is None
+    assert conversations.fork_point(history, "never") is None
+
+
+def test_search_matches_every_word_in_the_title_or_the_messages() -> None:
+    thread = {
+        "metadata": {"title": "Bird notes"},
+        "values": {"messages": [{"type": "human", "content": "Pelicans glide over Oslo"}]},
+    }
+    assert conversations.matches(thread, "BIRD pelicans")
+    assert conversations.matches(thread, "oslo")
+    assert not conversations.matches(thread, "bird zebra")
+
+
+def test_a_json_export_reads_back_as_the_same_conversation() -> None:
+    thread = {"thread_id": "t1", "metadata": {"title": "Maths"}}
+    values = {
+        "language": "French",
+        "messages": [
+            {"type": "human", "content": "What is 2+2?"},
+            {"type": "ai", "content": [{"type": "text", "text": "**4**"}]},
+            {"type": "tool", "content": "not exported"},
+        ],
+    }
+    title, language, messages = conversations.read_export(conversations.export_json(thread, values))
+    assert (title, language) == ("Maths", "French")
+    assert messages == [
+        {"role": "user", "content": "What is 2+2?"},
+        {"role": "assistant", "content": "**4**"},
+    ]
+    markdown = conversations.export_markdown(thread, values)
+    assert markdown == "# Maths\n\n**You:**\n\nWhat is 2+2?\n\n**Bot:**\n\n**4**\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("not json", "not JSON"),
+        ('{"messages": [{"role": "user", "content": "hi"}]}', "not a conversation export"),
+        ('{"format": "chatbot-conversation", "messages": []}', "not a conversation export"),
+        (
+            '{"format": "chatbot-conversation", "messages": [{"role": "system", "content": "x"}]}',
+            'message 1 needs a role "user" or "assistant"',
+        ),
+    ],
+)
+def test_import_refuses_what_is_not_an_export(text: str, says: str) -> None:
+    with pytest.raises(conversations.BadExport, match=re.escape(says)):
+        conversations.read_export(text)
+
+
+def test_an_import_is_written_as_the_node_that_ends_a_turn() -> None:
+    graph = {
+        "edges": [
+            {"source": "__start__", "target": "model"},
+            {"source": "model", "target": "remember"},
+            {"source": "remember", "target": "__end__"},
+        ]
+    }
+    node = conversations.final_node(graph)
+    assert node == "remember"
+    request = conversations.import_request("T", None, [{"role": "user", "content": "x"}], "g", node)
+    assert request["supersteps"][0]["updates"][0]["as_node"] == "remember"
+    assert request["metadata"] == {"graph_id": "g", "title": "T"}
+    with pytest.raises(ValueError, match="not one"):
+        conversations.final_node({"edges": []})

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, cast
 
 import httpx
 import typer
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
+from langgraph_sdk.schema import Checkpoint
 from rich.console import Console
 from rich.table import Table
 
 from agent import settings
+from agent.client import conversations
+from agent.client.conversations import fork_point, messages_of, text_of, title_of
 from agent.server.discovery import discovered_url
 from agent.server.tokens import DEFAULT_EXPIRES_IN, SECRET_ENV, auth_secret, create_token
 
@@ -24,6 +30,15 @@ GRAPH_ID = "chatbot"
 """The graph id declared in ``langgraph.json`` (also its default assistant)."""
 
 DEFAULT_URL = "http://127.0.0.1:2024"
+
+HISTORY_LIMIT = 1000
+"""Checkpoints read to find where an edit or a retry starts."""
+
+CANCEL_SETTLE_S = 10.0
+"""How long a stopped reply may take to leave its thread idle."""
+
+SEARCH_SCAN = 1000
+"""``threads --search`` looks through at most this many of the newest threads."""
 
 app = typer.Typer(help="Chat with the chatbot server.", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)
@@ -86,53 +101,146 @@ def _server_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return ""
-
-
 def _speaker(message: dict[str, Any]) -> str:
     kind = str(message.get("type", "?"))
     return {"human": "you", "ai": "bot"}.get(kind, kind)
 
 
-def _stream_reply(
-    client: SyncLangGraphClient, thread_id: str, text: str, language: str | None
+def _cancel(client: SyncLangGraphClient, thread_id: str, run_id: str | None) -> None:
+    """Stop a run on the server (action interrupt: the thread keeps the user's message)."""
+    if run_id is None:  # Ctrl-C came before the server named the run: stop the newest live one
+        live = [
+            run
+            for status in ("running", "pending")
+            for run in client.runs.list(thread_id, status=status, limit=1)
+        ]
+        run_id = str(live[0]["run_id"]) if live else None
+    if run_id is None:
+        return
+    try:
+        client.runs.cancel(thread_id, run_id, wait=True, action="interrupt")
+    except httpx.HTTPStatusError as error:
+        if error.response.status_code not in (404, 409):  # it had already ended
+            raise
+    # The run has ended; the thread says so a moment later (until then it reads as busy,
+    # with no state), and the next command must see what the stop left.
+    deadline = time.monotonic() + CANCEL_SETTLE_S
+    while client.threads.get(thread_id).get("status") == "busy" and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _stream_run(
+    client: SyncLangGraphClient,
+    thread_id: str,
+    run_input: dict[str, Any] | None,
+    checkpoint: dict[str, Any] | None = None,
 ) -> None:
-    payload: dict[str, Any] = {"messages": [{"role": "user", "content": text}]}
-    if language:
-        payload["language"] = language
+    """Stream one reply; Ctrl-C stops it on the server and returns to the prompt."""
     if client.threads.get(thread_id).get("status") == "busy":
         console.print(
             "[yellow]A reply is still being written in this thread (another window?). "
             "Yours is queued and will be answered right after it.[/yellow]"
         )
     console.print("[bold green]bot>[/bold green] ", end="")
-    # enqueue: a message sent while another reply is under way waits its turn, so no
-    # message is dropped (reject), no reply is cut off (interrupt) or erased (rollback).
-    for part in client.runs.stream(
-        thread_id,
-        GRAPH_ID,
-        input=payload,
-        stream_mode="messages-tuple",
-        multitask_strategy="enqueue",
-    ):
-        if part.event == "messages":
-            chunk, metadata = part.data
-            if (
-                chunk.get("type") in ("AIMessageChunk", "ai")
-                and metadata.get("langgraph_node", "model") == "model"
-            ):
-                console.print(_text(chunk.get("content")), end="", markup=False)
-        elif part.event == "error":
-            console.print()
-            detail = part.data.get("message") if isinstance(part.data, dict) else None
-            errors.print(f"[red]The reply failed:[/red] {detail or part.data}")
-            return
+    run_ids: list[str] = []
+    try:
+        # enqueue: a message sent while another reply is under way waits its turn, so no
+        # message is dropped (reject), no reply is cut off (interrupt) or erased (rollback).
+        for part in client.runs.stream(
+            thread_id,
+            GRAPH_ID,
+            input=run_input,
+            checkpoint=cast(Checkpoint | None, checkpoint),
+            stream_mode="messages-tuple",
+            multitask_strategy="enqueue",
+            on_run_created=lambda created: run_ids.append(str(created["run_id"])),
+        ):
+            if part.event == "messages":
+                chunk, metadata = part.data
+                if (
+                    chunk.get("type") in ("AIMessageChunk", "ai")
+                    and metadata.get("langgraph_node", "model") == "model"
+                ):
+                    console.print(text_of(chunk.get("content")), end="", markup=False)
+            elif part.event == "error":
+                console.print()
+                detail = part.data.get("message") if isinstance(part.data, dict) else None
+                errors.print(f"[red]The reply failed:[/red] {detail or part.data}")
+                return
+    except KeyboardInterrupt:
+        console.print()
+        _cancel(client, thread_id, run_ids[0] if run_ids else None)
+        console.print(
+            "[yellow]Stopped.[/yellow] [dim]The thread keeps your message without a reply; "
+            "/retry answers it again. Ctrl-C at the prompt leaves.[/dim]"
+        )
+        return
     console.print()
+
+
+def _last(messages: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    return next((m for m in reversed(messages) if m.get("type") == kind), None)
+
+
+def _retry(client: SyncLangGraphClient, thread_id: str) -> None:
+    """Write the last reply again (or answer the last message, if it has no reply)."""
+    messages = messages_of(client.threads.get_state(thread_id)["values"])
+    if not messages:
+        console.print("[dim]Nothing to retry yet: say something first.[/dim]")
+        return
+    history = client.threads.get_history(thread_id, limit=HISTORY_LIMIT)
+    last = messages[-1]
+    checkpoint = fork_point(history, str(last.get("id")))
+    if checkpoint is None:
+        errors.print("[red]That turn is older than the checkpoints this thread keeps.[/red]")
+        return
+    if last.get("type") == "ai":  # regenerate: no input, from the checkpoint before the reply
+        _stream_run(client, thread_id, None, checkpoint)
+    else:  # a message left without a reply (stopped, or failed): send it again from before it
+        _stream_run(client, thread_id, _user(text_of(last.get("content"))), checkpoint)
+
+
+def _edit(client: SyncLangGraphClient, thread_id: str, text: str) -> None:
+    """Replace the last message with ``text`` (asked for, prefilled, when empty) and answer it."""
+    mine = _last(messages_of(client.threads.get_state(thread_id)["values"]), "human")
+    if mine is None:
+        console.print("[dim]Nothing to edit yet: say something first.[/dim]")
+        return
+    if not text:
+        text = _ask_prefilled("edit> ", text_of(mine.get("content"))).strip()
+        if not text:
+            console.print("[dim]Edit cancelled.[/dim]")
+            return
+    history = client.threads.get_history(thread_id, limit=HISTORY_LIMIT)
+    checkpoint = fork_point(history, str(mine.get("id")))
+    if checkpoint is None:
+        errors.print("[red]That message is older than the checkpoints this thread keeps.[/red]")
+        return
+    console.print(f"[dim]edited: {text}[/dim]", markup=True, highlight=False)
+    _stream_run(client, thread_id, _user(text), checkpoint)
+
+
+def _ask_prefilled(prompt: str, text: str) -> str:
+    """Ask for a line with ``text`` already typed (readline, where the terminal has it)."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover - no readline on this platform
+        return console.input(prompt)
+    readline.set_startup_hook(lambda: readline.insert_text(text))
+    try:
+        return input(prompt)
+    except (EOFError, KeyboardInterrupt):
+        console.print()
+        return ""
+    finally:
+        readline.set_startup_hook(None)
+
+
+def _user(text: str, language: str | None = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"messages": [{"role": "user", "content": text}]}
+    if language:
+        payload["language"] = language
+    return payload
 
 
 @app.command()
@@ -146,8 +254,9 @@ def chat(
 ) -> None:
     """Chat interactively; replies stream in as they are generated.
 
-    Type /exit (or Ctrl-D) to leave, /lang NAME to change the reply language,
-    /new to start a fresh thread.
+    Ctrl-C stops a reply (on the server too); Ctrl-C at the prompt, /exit or
+    Ctrl-D leaves. /retry writes the last reply again, /edit [TEXT] changes your
+    last message, /lang NAME changes the reply language, /new starts a fresh thread.
     """
     client = _client()
     with _server_errors():
@@ -178,31 +287,69 @@ def chat(
                 language = text.removeprefix("/lang").strip() or None
                 console.print(f"[dim]reply language: {language or 'unchanged'}[/dim]")
                 continue
-            _stream_reply(client, thread_id, text, language)
+            if text == "/retry":
+                _retry(client, thread_id)
+                continue
+            if text == "/edit" or text.startswith("/edit "):
+                _edit(client, thread_id, text.removeprefix("/edit").strip())
+                continue
+            _stream_run(client, thread_id, _user(text, language))
             language = None  # stored in the thread now; later turns keep it
+
+
+def _search(client: SyncLangGraphClient, words: str, limit: int) -> list[dict[str, Any]]:
+    """Return the newest threads whose title or messages match (of :data:`SEARCH_SCAN` at most)."""
+    found: list[dict[str, Any]] = []
+    page = 100
+    for offset in range(0, SEARCH_SCAN, page):
+        batch = client.threads.search(
+            limit=page, offset=offset, sort_by="updated_at", sort_order="desc"
+        )
+        found += [dict(t) for t in batch if conversations.matches(t, words)]
+        if len(found) >= limit or len(batch) < page:
+            break
+    return found[:limit]
 
 
 @app.command()
 def threads(
     limit: Annotated[int, typer.Option(help="How many threads to list.")] = 20,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search",
+            "-s",
+            help=f"Only threads whose title or messages hold all these words "
+            f"(looks through the newest {SEARCH_SCAN}).",
+        ),
+    ] = None,
 ) -> None:
     """List conversations, most recently updated first."""
     with _server_errors():
-        found = _client().threads.search(limit=limit, sort_by="updated_at", sort_order="desc")
+        client = _client()
+        if search:
+            found: list[Any] = _search(client, search, limit)
+        else:
+            found = client.threads.search(limit=limit, sort_by="updated_at", sort_order="desc")
     # The id must survive a narrow (or piped, 80-column) terminal whole: it is what
-    # `chat --thread` and `history` take. The first words give way instead.
+    # `chat --thread` and `history` take. The title and first words give way instead.
     table = Table(box=None)
     table.add_column("thread", no_wrap=True, min_width=36)
     table.add_column("updated", no_wrap=True, min_width=19)
+    table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=30)
     table.add_column("first words", no_wrap=True, overflow="ellipsis")
     for item in found:
-        values = item.get("values") or {}
-        messages = values.get("messages", []) if isinstance(values, dict) else []
-        first = _text(messages[0].get("content")) if messages else ""
         updated = item["updated_at"]
         when = updated if isinstance(updated, str) else datetime.isoformat(updated)
-        table.add_row(item["thread_id"], when[:19].replace("T", " "), first[:50])
+        table.add_row(
+            item["thread_id"],
+            when[:19].replace("T", " "),
+            title_of(item),
+            conversations.first_words(item),
+        )
     console.print(table)
+    if search and not found:
+        errors.print(f"No conversation matches {search!r}.")
 
 
 @app.command()
@@ -211,12 +358,12 @@ def history(thread: Annotated[str, typer.Argument(help="Thread id.")]) -> None:
     with _server_errors():
         state = _client().threads.get_state(thread)
     values = state["values"]
-    messages = values.get("messages", []) if isinstance(values, dict) else []
+    messages = messages_of(values)
     if isinstance(values, dict) and values.get("language"):
         console.print(f"[dim]language: {values['language']}[/dim]")
     for message in messages:
         console.print(f"[bold]{_speaker(message)}>[/bold] ", end="")
-        console.print(_text(message.get("content")), markup=False)
+        console.print(text_of(message.get("content")), markup=False)
 
 
 @app.command()
@@ -233,6 +380,79 @@ def delete(
     with _server_errors():
         _client().threads.delete(thread)
     console.print(f"deleted {thread}")
+
+
+class ExportFormat(StrEnum):
+    """What ``chatbot export`` writes."""
+
+    md = "md"
+    json = "json"
+
+
+@app.command("export")
+def export_thread(
+    thread: Annotated[str, typer.Argument(help="Thread id.")],
+    format: Annotated[ExportFormat, typer.Option("--format", "-f", help="md or json.")] = (
+        ExportFormat.md
+    ),
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of to stdout.")
+    ] = None,
+) -> None:
+    """Export a conversation as Markdown or JSON (JSON is what `chatbot import` reads)."""
+    with _server_errors():
+        client = _client()
+        found = client.threads.get(thread)
+        values = client.threads.get_state(thread)["values"]
+    render = (
+        conversations.export_json
+        if format is ExportFormat.json
+        else (conversations.export_markdown)
+    )
+    text = render(found, values)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8")
+    count = len(conversations.exported_messages(messages_of(values)))
+    errors.print(f"wrote {count} messages to {output}")
+
+
+@app.command("import")
+def import_thread(
+    file: Annotated[Path, typer.Argument(help="A JSON export (chatbot export --format json).")],
+) -> None:
+    """Import a JSON export as a new conversation (the model is not called)."""
+    try:
+        title, language, messages = conversations.read_export(file.read_text(encoding="utf-8"))
+    except OSError as error:
+        errors.print(f"[red]Cannot read {file}:[/red] {error.strerror}")
+        raise typer.Exit(2) from None
+    except conversations.BadExport as error:
+        errors.print(f"[red]Cannot import {file}:[/red] {error}")
+        raise typer.Exit(2) from None
+    with _server_errors():
+        client = _client()
+        last = conversations.final_node(client.assistants.get_graph(GRAPH_ID))
+        created = client.threads.create(
+            **conversations.import_request(title, language, messages, GRAPH_ID, last)
+        )
+    console.print(f"imported {len(messages)} messages as thread {created['thread_id']}")
+
+
+@app.command()
+def rename(
+    thread: Annotated[str, typer.Argument(help="Thread id.")],
+    title: Annotated[str, typer.Argument(help="The new title.")],
+) -> None:
+    """Give a conversation a title (kept in the thread's metadata)."""
+    title = title.strip()
+    if not title:
+        errors.print("[red]The title is empty.[/red]")
+        raise typer.Exit(2)
+    with _server_errors():
+        _client().threads.update(thread, metadata={"title": title})
+    console.print(f"renamed {thread}: {title}", markup=False)
 
 
 token_app = typer.Typer(help="Bearer tokens for a server with authentication on.")

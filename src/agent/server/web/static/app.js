@@ -802,10 +802,14 @@ async function importConversation(file) {
   if (typeof data.language === "string" && data.language.trim()) values.language = data.language;
   const metadata = { graph_id: GRAPH_ID };
   if (typeof data.title === "string" && data.title.trim()) metadata.title = data.title.trim();
-  // One request writes the thread and its messages, as the model node would have: no model call.
+  // One request creates the thread and writes its messages as the node that ends a turn
+  // (from the graph's own drawing), so nothing is left to run and no model is called.
+  const graph = await json(`/assistants/${GRAPH_ID}/graph`);
+  const ends = ((graph && graph.edges) || []).filter((e) => e.target === "__end__").map((e) => e.source);
+  if (ends.length !== 1) throw new ApiError(`Cannot import: the graph has ${ends.length} nodes that end a turn.`);
   const thread = await json("/threads", {
     method: "POST",
-    body: { metadata, supersteps: [{ updates: [{ values, as_node: "model" }] }] },
+    body: { metadata, supersteps: [{ updates: [{ values, as_node: ends[0] }] }] },
   });
   await loadThreads();
   await openThread(thread.thread_id);

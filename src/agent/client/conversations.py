@@ -1,0 +1,185 @@
+"""What the ``chatbot`` command does with a conversation besides chatting, without a server.
+
+Edit and regenerate find their checkpoint in a thread's history the way
+agent-chat-ui does; export writes Markdown or JSON, import reads that JSON back;
+search matches words against a thread's title and messages. The chat page
+(``server/web/static/app.js``) does the same in the browser, with the same
+export format.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+EXPORT_FORMAT = "chatbot-conversation"
+"""The ``format`` field of a JSON export (the page writes the same)."""
+
+EXPORT_VERSION = 1
+
+ROLE_OF_TYPE = {"human": "user", "ai": "assistant"}
+"""LangChain message types and the roles an export (and the server's input) uses."""
+
+SPEAKER_OF_ROLE = {"user": "You", "assistant": "Bot"}
+
+
+class BadExport(ValueError):
+    """The file is not a conversation export; the message says what is wrong."""
+
+
+def text_of(content: Any) -> str:
+    """Return the text of a message's content (a string or a list of text parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def messages_of(values: Any) -> list[dict[str, Any]]:
+    """Return the messages of a thread's values (empty when it has none)."""
+    messages = values.get("messages") if isinstance(values, Mapping) else None
+    return list(messages) if isinstance(messages, list) else []
+
+
+def title_of(thread: Mapping[str, Any]) -> str:
+    """Return the title kept in the thread's metadata, or ``""``."""
+    metadata = thread.get("metadata") or {}
+    title = metadata.get("title") if isinstance(metadata, Mapping) else None
+    return title.strip() if isinstance(title, str) else ""
+
+
+def first_words(thread: Mapping[str, Any], limit: int = 50) -> str:
+    """Return the start of the thread's first human message."""
+    messages = messages_of(thread.get("values"))
+    first = next((m for m in messages if m.get("type") == "human"), None)
+    return text_of(first.get("content"))[:limit] if first else ""
+
+
+def fork_point(history: Sequence[Mapping[str, Any]], message_id: str) -> dict[str, Any] | None:
+    """Return the checkpoint before a message: where an edit or a regenerate starts from.
+
+    That is the parent of the oldest state holding the message (agent-chat-ui's
+    ``firstSeenState``), or None when the thread no longer keeps it.
+
+    Args:
+        history: The thread's states as ``get_history`` lists them, newest first.
+        message_id: The id of the human message to edit, or of the reply to regenerate.
+    """
+    for state in reversed(history):
+        if any(m.get("id") == message_id for m in messages_of(state.get("values"))):
+            parent = state.get("parent_checkpoint")
+            if not parent:
+                return None
+            kept = {s["checkpoint"]["checkpoint_id"] for s in history}
+            return dict(parent) if parent.get("checkpoint_id") in kept else None
+    return None
+
+
+def matches(thread: Mapping[str, Any], words: str) -> bool:
+    """Tell whether every word is in the thread's title or its messages (any case)."""
+    wanted = words.lower().split()
+    texts = [
+        title_of(thread),
+        *(text_of(m.get("content")) for m in messages_of(thread.get("values"))),
+    ]
+    haystack = "\n".join(texts).lower()
+    return all(word in haystack for word in wanted)
+
+
+def exported_messages(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Return the human and AI messages as ``{"role", "content"}``, the way the server takes them."""
+    return [
+        {"role": ROLE_OF_TYPE[str(m.get("type"))], "content": text_of(m.get("content"))}
+        for m in messages
+        if m.get("type") in ROLE_OF_TYPE
+    ]
+
+
+def export_json(thread: Mapping[str, Any], values: Any) -> str:
+    """Return a conversation as the JSON that ``import`` (and the page's Import) reads back."""
+    language = values.get("language") if isinstance(values, Mapping) else None
+    data = {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "title": title_of(thread) or first_words(thread, 60) or "Conversation",
+        "language": language,
+        "thread_id": thread.get("thread_id"),
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "messages": exported_messages(messages_of(values)),
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def export_markdown(thread: Mapping[str, Any], values: Any) -> str:
+    """Return a conversation as Markdown: its title, then each message under its speaker."""
+    title = title_of(thread) or first_words(thread, 60) or "Conversation"
+    parts = [f"# {title}", ""]
+    for message in exported_messages(messages_of(values)):
+        parts += [f"**{SPEAKER_OF_ROLE[message['role']]}:**", "", message["content"], ""]
+    return "\n".join(parts)
+
+
+def read_export(text: str) -> tuple[str, str | None, list[dict[str, str]]]:
+    """Read a JSON export: its title, language and messages.
+
+    Raises:
+        BadExport: It is not JSON, not an export, or a message lacks a role or text.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadExport(f"the file is not JSON ({error.msg}, line {error.lineno}).") from None
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT or not messages:
+        raise BadExport(
+            f'the file is not a conversation export: a JSON object with "format": '
+            f'"{EXPORT_FORMAT}" and a non-empty "messages" list (`chatbot export '
+            "--format json` writes one)."
+        )
+    read: list[dict[str, str]] = []
+    for number, message in enumerate(messages, 1):
+        role = message.get("role") if isinstance(message, dict) else None
+        content = message.get("content") if isinstance(message, dict) else None
+        if role not in SPEAKER_OF_ROLE or not isinstance(content, str) or not content.strip():
+            raise BadExport(f'message {number} needs a role "user" or "assistant" and some text.')
+        read.append({"role": role, "content": content})
+    title = data.get("title")
+    language = data.get("language")
+    return (
+        title.strip() if isinstance(title, str) else "",
+        language if isinstance(language, str) and language.strip() else None,
+        read,
+    )
+
+
+def final_node(graph: Mapping[str, Any]) -> str:
+    """Return the node that ends a turn, in a graph as ``assistants.get_graph`` draws it.
+
+    An import writes its messages as that node, so the thread has nothing left to
+    run (no model call, nothing for a restart to resume).
+    """
+    last = [e["source"] for e in graph.get("edges", []) if e.get("target") == "__end__"]
+    if len(last) != 1:
+        raise ValueError(f"the graph has {len(last)} nodes that end a turn, not one: {last}")
+    return str(last[0])
+
+
+def import_request(
+    title: str, language: str | None, messages: list[dict[str, str]], graph_id: str, as_node: str
+) -> dict[str, Any]:
+    """Return the ``threads.create`` arguments that write an imported conversation.
+
+    One request creates the thread and writes its messages as ``as_node`` (the
+    node that ends a turn, :func:`final_node`), so no model is called.
+    """
+    values: dict[str, Any] = {"messages": messages}
+    if language:
+        values["language"] = language
+    metadata = {"graph_id": graph_id, **({"title": title} if title else {})}
+    return {
+        "metadata": metadata,
+        "supersteps": [{"updates": [{"values": values, "as_node": as_node}]}],
+    }
