@@ -144,6 +144,42 @@ TABLE: dict[str, tuple[str, str, Any, dict[str, int | None]]] = {
         {"namespace": ["alice", "notes"], "key": "other"},
         {**ALICES_STORE, "alice": 204},
     ),
+    # The chatbot's memory of a user (agent.memory) lives under [user, "memories"]:
+    # only that user reads, lists, changes or deletes it (the CLI and the page use these).
+    "store.put (memory)": (
+        "PUT",
+        "/store/items",
+        {
+            "namespace": ["alice", "memories"],
+            "key": "likes",
+            "value": {"kind": "likes", "text": "tea"},
+        },
+        {**ALICES_STORE, "alice": 204},
+    ),
+    "store.get (memory)": (
+        "GET",
+        "/store/items?namespace=alice.memories&key=name",
+        None,
+        ALICES_STORE,
+    ),
+    "store.search (memory)": (
+        "POST",
+        "/store/items/search",
+        {"namespace_prefix": ["alice", "memories"]},
+        ALICES_STORE,
+    ),
+    "store.list_namespaces (memory)": (
+        "POST",
+        "/store/namespaces",
+        {"prefix": ["alice", "memories"]},
+        ALICES_STORE,
+    ),
+    "store.delete (memory)": (
+        "DELETE",
+        "/store/items",
+        {"namespace": ["alice", "memories"], "key": "plans"},
+        {**ALICES_STORE, "alice": 204},
+    ),
     "crons.create": (
         "POST",
         "/threads/{fresh_thread}/runs/crons",
@@ -192,6 +228,9 @@ def alice(auth_server: DevServer) -> Iterator[Fixtures]:
         post(f"/threads/{thread}/runs/wait", RUN)
         item = {"namespace": ["alice", "notes"], "key": "k", "value": {"v": 1}}
         assert http.put("/store/items", json=item, headers=headers).status_code == 204
+        fact = {"kind": "name", "text": "Alice"}
+        remembered = {"namespace": ["alice", "memories"], "key": "name", "value": fact}
+        assert http.put("/store/items", json=remembered, headers=headers).status_code == 204
         runs = http.get(f"/threads/{thread}/runs", headers=headers).json()
         cron_body = {"assistant_id": GRAPH_ID, "schedule": "0 0 1 1 *"}
 

@@ -64,3 +64,11 @@ async def forget(store: BaseStore, user_id: str, kind: str | None = None) -> lis
     for doomed_kind in doomed:
         await store.adelete(namespace(user_id), doomed_kind)
     return doomed
+
+
+async def forget_thread(store: BaseStore, user_id: str, thread_id: str) -> list[str]:
+    """Forget every fact learnt in ``thread_id`` (its messages are being deleted)."""
+    gone = [fact.kind for fact in await recall(store, user_id) if fact.thread_id == thread_id]
+    for kind in gone:
+        await store.adelete(namespace(user_id), kind)
+    return gone

@@ -10,7 +10,10 @@ server log). With it set:
   user's thread answers 404 and searches list only the caller's threads;
 - assistants may be read, searched and used by anyone, but only an admin
   token may create, change or delete them;
-- store namespaces of a user start with their user id.
+- store namespaces of a user start with their user id; the chatbot's memory
+  of a user is ``(user_id, "memories")`` (``agent.memory``), so only they
+  read, list, change or delete it, and deleting a thread also forgets the
+  facts learnt in it.
 
 Studio under ``langgraph dev`` (the ``x-auth-scheme: langsmith`` header)
 is let in as its own user, ``langgraph-studio-user``: it works, sees its own
@@ -24,6 +27,7 @@ from typing import Any
 
 from langgraph_sdk import Auth
 
+from agent.memory import keeper
 from agent.server.tokens import SECRET_ENV, TokenError, auth_secret, verify_token
 
 logger = logging.getLogger(__name__)
@@ -122,6 +126,30 @@ async def only_own(ctx: Auth.types.AuthContext, value: Any) -> dict[str, str] | 
     if SECRET is None:
         return None
     return owner_filter(ctx.user.identity, value)
+
+
+@auth.on.threads.delete
+async def forget_with_the_thread(ctx: Auth.types.AuthContext, value: Any) -> dict[str, str] | None:
+    """Scope a thread's deletion to its owner, and forget what the chatbot learnt in it.
+
+    Only the caller's own memory is touched (facts are saved from the caller's
+    own runs), so a delete refused with 404 forgets nothing of anyone else's.
+    A run's deletion (``run_id`` set) keeps the facts. A failure to forget is
+    logged and never blocks the deletion.
+    """
+    filters = await only_own(ctx, value)
+    if isinstance(value, dict) and value.get("thread_id") and not value.get("run_id"):
+        try:
+            from langgraph_api.store import get_store  # type: ignore[import-untyped]
+
+            forgotten = await keeper.forget_thread(
+                await get_store(), ctx.user.identity, str(value["thread_id"])
+            )
+            if forgotten:
+                logger.info("Forgot %s with thread %s", ", ".join(forgotten), value["thread_id"])
+        except Exception:
+            logger.exception("Could not forget the facts of thread %s", value["thread_id"])
+    return filters
 
 
 @auth.on.assistants.read

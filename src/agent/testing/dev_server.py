@@ -53,7 +53,12 @@ def write_config(workdir: Path, **overrides: object) -> Path:
 
 
 def server_environment(**extra: str) -> dict[str, str]:
-    """Environment of a test server: the embedded model, no tracing, no outside calls."""
+    """Environment of a test server: the embedded model, no tracing, no outside calls.
+
+    Memory across conversations is off unless ``CHATBOT_REMEMBER="true"`` is
+    passed: tests that prove one thread's transcript stays in that thread, or
+    that script the model's replies one by one, stay about that.
+    """
     env = {
         key: value
         for key, value in os.environ.items()
@@ -64,6 +69,7 @@ def server_environment(**extra: str) -> dict[str, str]:
         LANGGRAPH_CLI_NO_ANALYTICS="1",
         PYTHONUNBUFFERED="1",
     )
+    env["CHATBOT_REMEMBER"] = "false"
     if "CHATBOT_CACHE_DIR" in os.environ:
         env["CHATBOT_CACHE_DIR"] = os.environ["CHATBOT_CACHE_DIR"]
     env.update(extra)
