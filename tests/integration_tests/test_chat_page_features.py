@@ -21,14 +21,22 @@ from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
+from agent.models.local.launcher import free_port
+from agent.server.tokens import create_token
 from agent.testing import scripted_model
-from agent.testing.dev_server import DevServer, dev_server_with_scripted_model
+from agent.testing.dev_server import (
+    DevServer,
+    dev_server_with_scripted_model,
+    server_environment,
+    write_config,
+)
 from agent.testing.turns import GRAPH_ID, user
 
 from .test_chat_page import CHROMIUM, CHROMIUM_FLAGS
 
 TIMEOUT_MS = 30_000
 SHOTS = os.environ.get("CHAT_PAGE_SCREENSHOTS")
+SECRET = "chat-page-features-test-secret-long-enough"
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}: run `make browser`"
@@ -205,8 +213,8 @@ def test_stop_cancels_the_run_on_the_server(
     expect(page.locator("#messages .message")).to_have_count(1)
     expect(page.get_by_role("button", name="Stop")).to_be_hidden()
 
-    # Escape stops too; then the next message is answered, and nothing of either stopped
-    # reply ever arrives, in the page or in the thread.
+    # Escape stops too; Retry then answers the message left without a reply, and nothing
+    # of either stopped reply ever arrives, in the page or in the thread.
     scripted_model.settings.replies = ["Twice upon a time " + "word " * 80]
     box.fill("Another long one")
     box.press("Enter")
@@ -214,19 +222,16 @@ def test_stop_cancels_the_run_on_the_server(
     page.keyboard.press("Escape")
     expect(page.locator("#messages .message")).to_have_count(2)
     expect(page.get_by_role("status")).to_contain_text("Reply stopped")
+    assert stored(sdk, thread) == ["Tell me a very long story", "Another long one"]
+
     scripted_model.settings.word_delay_s = 0
     scripted_model.settings.replies = ["The end."]
-    send(page, "Just say the end", 4)
-    assert bodies(page) == ["Tell me a very long story", "Another long one"] + [
-        "Just say the end",
-        "The end.",
-    ]
+    message(page, 1).get_by_role("button", name="Retry").click()
+    settle(page, 3)
+    assert bodies(page) == ["Tell me a very long story", "Another long one", "The end."]
     assert stored(sdk, thread) == bodies(page)
-    assert [run["status"] for run in sdk.runs.list(thread)] == [
-        "success",
-        "interrupted",
-        "interrupted",
-    ]
+    statuses = [run["status"] for run in sdk.runs.list(thread)]
+    assert sorted(statuses) == ["interrupted", "interrupted", "success"], statuses
 
 
 def test_regenerate_edit_and_switch_branches(
@@ -354,3 +359,85 @@ def test_rename_search_export_and_import(
     broken.write_text('{"hello": "world"}')
     page.locator("#import-file").set_input_files(str(broken))
     expect(page.get_by_role("alert")).to_contain_text("not a conversation export")
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    with scripted_model.running() as model_url:
+        workdir = tmp_path_factory.mktemp("page-app-auth")
+        write_config(workdir)
+        running = DevServer(
+            workdir=workdir,
+            port=free_port(),
+            env=server_environment(
+                OPENAI_BASE_URL=model_url,
+                OPENAI_API_KEY="scripted",
+                CHATBOT_AUTH_SECRET=SECRET,
+                CHATBOT_REMEMBER="false",
+            ),
+        )
+        running.start()
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+def signed_in(browser: Browser, user_id: str) -> tuple[Page, str]:
+    """A page whose browser already keeps ``user_id``'s token, and that token."""
+    token = create_token(user_id, SECRET)
+    context = browser.new_context(viewport={"width": 1200, "height": 800}, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(f"localStorage.setItem('chatbot.token', {json.dumps(token)})")
+    return context.new_page(), token
+
+
+def test_with_auth_on_rename_import_and_search_stay_within_the_users_own(
+    browser: Browser, auth_server: DevServer, tmp_path: Path
+) -> None:
+    scripted_model.settings.reset()
+    scripted_model.settings.replies = ["They do, softly."]
+    alice, alice_token = signed_in(browser, "alice")
+    bob, _ = signed_in(browser, "bob")
+    try:
+        alice.goto(f"{auth_server.url}/chat/")
+        send(alice, "Alpacas hum", 2)
+        first = thread_of(alice)
+        entry = alice.locator(f'#threads li[data-thread-id="{first}"]')
+        entry.get_by_role("button", name=re.compile("^Rename conversation")).click()
+        alice.get_by_label("New title").fill("Alpaca notes")
+        alice.get_by_label("New title").press("Enter")
+        expect(entry.locator(".thread-title")).to_have_text("Alpaca notes")
+
+        with alice.expect_download() as download:
+            alice.get_by_role("button", name="Export JSON").click()
+        exported = tmp_path / "alpacas.json"
+        download.value.save_as(exported)
+        alice.locator("#import-file").set_input_files(str(exported))
+        expect(alice.get_by_role("status")).to_contain_text("Imported 2 messages")
+        copy = thread_of(alice)
+        assert copy != first
+
+        own = get_sync_client(
+            url=auth_server.url, api_key=None, headers={"Authorization": f"Bearer {alice_token}"}
+        )
+        for thread in (first, copy):
+            metadata: Any = own.threads.get(thread)["metadata"]
+            assert (metadata["owner"], metadata["title"]) == ("alice", "Alpaca notes")
+        assert stored(own, copy) == stored(own, first) == ["Alpacas hum", "They do, softly."]
+
+        alice.get_by_label("Search conversations").fill("alpaca")
+        expect(alice.locator("#threads li")).to_have_count(2)
+
+        bob.goto(f"{auth_server.url}/chat/")
+        expect(bob.get_by_role("heading", name="Chatbot")).to_be_visible()
+        bob.get_by_label("Search conversations").fill("alpaca")
+        expect(bob.get_by_text("No conversation matches.")).to_be_visible()
+        expect(bob.locator("#threads li")).to_have_count(0)
+        bob.goto(f"{auth_server.url}/chat/#{first}")
+        expect(bob.get_by_role("alert")).to_contain_text("404")
+        expect(bob.locator("#messages .message")).to_have_count(0)
+    finally:
+        alice.context.close()
+        bob.context.close()
+        scripted_model.settings.reset()

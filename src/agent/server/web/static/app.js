@@ -354,20 +354,7 @@ async function renameThread(threadId, title) {
 
 // ---- conversation: messages, branches, actions ----------------------------------
 
-const oldestFirst = () => [...state.history].reverse();
-
-function firstSeen(messageId) {
-  // The oldest state that holds the message, as agent-chat-ui (useStream) finds it.
-  return oldestFirst().find((s) => ((s.values && s.values.messages) || []).some((m) => m.id === messageId));
-}
-
-function forkPoint(messageId) {
-  // The checkpoint before the message, if the thread still keeps it (else edit would get a 422).
-  const seen = firstSeen(messageId);
-  const parent = seen && seen.parent_checkpoint;
-  if (!parent) return null;
-  return state.history.some((s) => s.checkpoint.checkpoint_id === parent.checkpoint_id) ? parent : null;
-}
+const messagesOf = (s) => (s && s.values && Array.isArray(s.values.messages) ? s.values.messages : []);
 
 function commonPrefix(a, b) {
   let n = 0;
@@ -375,35 +362,64 @@ function commonPrefix(a, b) {
   return n;
 }
 
+let branchCache = null;
+
+function branchIndex() {
+  // One pass over the history for the messages shown: where each message first appears
+  // (agent-chat-ui's firstSeenState), and how many of the shown messages each state shares.
+  if (branchCache && branchCache.history === state.history && branchCache.messages === state.messages) {
+    return branchCache;
+  }
+  const states = [...state.history].reverse(); // oldest first
+  const firstSeen = new Map();
+  const shared = [];
+  for (const s of states) {
+    const messages = messagesOf(s);
+    for (const m of messages) if (m.id && !firstSeen.has(m.id)) firstSeen.set(m.id, s);
+    shared.push(commonPrefix(messages, state.messages));
+  }
+  const kept = new Set(state.history.map((s) => s.checkpoint && s.checkpoint.checkpoint_id));
+  branchCache = { history: state.history, messages: state.messages, states, firstSeen, shared, kept };
+  return branchCache;
+}
+
+function forkPoint(messageId) {
+  // The checkpoint before the message, if the thread still keeps it (else a run gets a 422).
+  const { firstSeen, kept } = branchIndex();
+  const seen = firstSeen.get(messageId);
+  const parent = seen && seen.parent_checkpoint;
+  return parent && kept.has(parent.checkpoint_id) ? parent : null;
+}
+
 function versions(index) {
   // Every message that stood at this place after the same earlier messages, oldest first.
+  const { states, shared } = branchIndex();
   const shown = state.messages;
   const ids = [];
-  for (const s of oldestFirst()) {
-    const messages = (s.values && s.values.messages) || [];
-    if (messages.length > index && commonPrefix(messages, shown) >= index) {
-      const candidate = messages[index];
-      if (candidate.type === shown[index].type && !ids.includes(candidate.id)) ids.push(candidate.id);
-    }
-  }
+  states.forEach((s, k) => {
+    const messages = messagesOf(s);
+    if (shared[k] < index || messages.length <= index) return;
+    const candidate = messages[index];
+    if (candidate.type === shown[index].type && !ids.includes(candidate.id)) ids.push(candidate.id);
+  });
   if (!ids.includes(shown[index].id)) ids.push(shown[index].id);
   return ids;
 }
 
 function showVersion(index, messageId) {
   // Show the longest (then newest) branch that has this version at this place.
-  const shown = state.messages;
+  const { states, shared } = branchIndex();
   let best = null;
-  for (const s of state.history) {
-    const messages = (s.values && s.values.messages) || [];
-    if (messages.length > index && messages[index].id === messageId && commonPrefix(messages, shown) >= index) {
-      if (!best || messages.length > best.values.messages.length) best = s;
-    }
+  for (let k = states.length - 1; k >= 0; k -= 1) {
+    const messages = messagesOf(states[k]);
+    if (shared[k] < index || messages.length <= index || messages[index].id !== messageId) continue;
+    if (!best || messages.length > messagesOf(best).length) best = states[k];
   }
   if (!best) return;
   const latest = state.history[0];
-  state.viewCheckpoint = latest && best.checkpoint.checkpoint_id === latest.checkpoint.checkpoint_id ? null : best.checkpoint;
-  state.messages = best.values.messages;
+  const isLatest = latest && best.checkpoint.checkpoint_id === latest.checkpoint.checkpoint_id;
+  state.viewCheckpoint = isLatest ? null : best.checkpoint;
+  state.messages = messagesOf(best);
   renderMessages();
 }
 
@@ -484,6 +500,10 @@ function renderMessages() {
     }
     if (index === lastAi && forkPoint(message.id)) {
       actions.append(button("Regenerate", "plain", () => run(() => regenerate(index)), "Write this reply again"));
+    }
+    if (message.type === "human" && index === shown.length - 1 && forkPoint(message.id)) {
+      // Left without a reply (stopped, or the model failed): ask again from before it.
+      actions.append(button("Retry", "plain", () => run(() => submitEdit(index, text)), "Answer this message again"));
     }
     els.messages.append(item);
   });
@@ -698,6 +718,14 @@ async function stop() {
     await request(`${threadPath(current.threadId)}/runs/${encodeURIComponent(runId)}/cancel?wait=1&action=interrupt`, {
       method: "POST",
     });
+    // The run has ended; the thread says so a moment later (until then it reads as busy,
+    // with no state). Wait for that, so the page shows what the stop left.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const thread = await json(threadPath(current.threadId));
+      if (!thread || thread.status !== "busy") break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   })().catch((err) => showError(err.message || String(err)));
   await current.cancelled;
   els.stop.disabled = false;
@@ -887,6 +915,13 @@ els.importFile.addEventListener("change", () => {
   const [file] = els.importFile.files;
   els.importFile.value = "";
   if (file) guard(() => importConversation(file));
+});
+
+window.addEventListener("hashchange", () => {
+  // A link or a typed address to another conversation (#thread-id) opens it.
+  const wanted = decodeURIComponent(location.hash.slice(1));
+  if (state.busy || wanted === (state.threadId || "")) return;
+  guard(() => (wanted ? openThread(wanted) : Promise.resolve(newConversation())));
 });
 
 async function start() {
