@@ -210,3 +210,21 @@ def test_only_first_person_statements_are_sent_to_the_extractor() -> None:
     assert not extraction.worth_asking("What's my name?")
     assert not extraction.worth_asking("What is the capital of France?")
     assert not extraction.worth_asking("The weather is nice today.")
+
+
+def test_a_value_is_filed_under_the_kind_its_clause_states() -> None:
+    said = "Hi! I'm Zanele, I live in Windhoek and I love chess."
+    # A small model copies its example's shape: "love chess" noted as a job.
+    facts = {f.kind: f.text for f in extraction.parse("name: Zanele\njob: chess", said)}
+    assert facts == {"name": "Zanele", "likes": "chess"}
+    # A clause that states nothing about the user gives nothing.
+    assert extraction.parse("likes: Windhoek", "Windhoek is far.") == []
+    # "I don't like" is not a like.
+    assert [f.kind for f in extraction.parse("likes: olives", "I don't like olives.")] == [
+        "dislikes"
+    ]
+
+
+def test_a_name_must_be_written_as_a_name() -> None:
+    assert extraction.parse("name: teacher", "I'm a teacher.") == []
+    assert [f.text for f in extraction.parse("name: Zanele", "i'm Zanele")] == ["Zanele"]
