@@ -126,7 +126,7 @@ def test_ctrl_c_stops_the_reply_on_the_server_and_a_second_one_leaves(
 def test_retry_writes_the_last_reply_again_and_edit_changes_the_last_message(
     server: DevServer, sdk: SyncLangGraphClient
 ) -> None:
-    scripted_model.settings.replies = ["Hello Bob!", "4.", "Four, again.", "6."]
+    scripted_model.settings.replies = ["Hello Bob!", "4.", "Four, again.", "6.", "8."]
     session = terminal(server.url)
     try:
         session.expect(THREAD_LINE)
@@ -141,18 +141,27 @@ def test_retry_writes_the_last_reply_again_and_edit_changes_the_last_message(
         session.expect(YOU_PROMPT)
         assert texts(sdk, thread) == ["Hi! I'm Bob", "Hello Bob!", "What is 2+2?", "Four, again."]
 
-        session.sendline("/edit What is 3+3?")
+        # /edit alone offers the last message, already typed, to change.
+        session.sendline("/edit")
+        session.expect("edit> What is 2\\+2\\?")
+        session.send("\x15")  # Ctrl-U: clear the line
+        session.sendline("What is 3+3?")
         session.expect("6.")
+        session.expect(YOU_PROMPT)
+        assert texts(sdk, thread) == ["Hi! I'm Bob", "Hello Bob!", "What is 3+3?", "6."]
+
+        session.sendline("/edit What is 4+4?")
+        session.expect("8.")
         session.expect(YOU_PROMPT)
         session.sendeof()
         session.expect(pexpect.EOF)
     finally:
         session.close(force=True)
-    assert texts(sdk, thread) == ["Hi! I'm Bob", "Hello Bob!", "What is 3+3?", "6."]
+    assert texts(sdk, thread) == ["Hi! I'm Bob", "Hello Bob!", "What is 4+4?", "8."]
     # The replaced turns are still branches of the thread, as the page's switcher shows them.
     history: list[Any] = sdk.threads.get_history(thread, limit=1000)
     seen = {str(m["content"]) for state in history for m in state["values"].get("messages", [])}
-    assert {"4.", "Four, again.", "What is 2+2?"} <= seen
+    assert {"4.", "Four, again.", "What is 2+2?", "What is 3+3?", "6."} <= seen
 
 
 def test_export_both_formats_import_rename_and_search(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -33,6 +34,9 @@ DEFAULT_URL = "http://127.0.0.1:2024"
 
 HISTORY_LIMIT = 1000
 """Checkpoints read to find where an edit or a retry starts."""
+
+RUN_TAG_KEY = "chatbot_cli_run"
+"""Run metadata that lets Ctrl-C find this client's run before the server has named it."""
 
 CANCEL_SETTLE_S = 10.0
 """How long a stopped reply may take to leave its thread idle."""
@@ -106,15 +110,20 @@ def _speaker(message: dict[str, Any]) -> str:
     return {"human": "you", "ai": "bot"}.get(kind, kind)
 
 
-def _cancel(client: SyncLangGraphClient, thread_id: str, run_id: str | None) -> None:
-    """Stop a run on the server (action interrupt: the thread keeps the user's message)."""
-    if run_id is None:  # Ctrl-C came before the server named the run: stop the newest live one
-        live = [
+def _cancel(client: SyncLangGraphClient, thread_id: str, run_id: str | None, tag: str) -> None:
+    """Stop a run on the server (action interrupt: the thread keeps the user's message).
+
+    Without its id (Ctrl-C came before the server's answer), the run is found by the
+    ``tag`` this client put in its metadata, never another window's run.
+    """
+    if run_id is None:
+        mine = [
             run
-            for status in ("running", "pending")
-            for run in client.runs.list(thread_id, status=status, limit=1)
+            for run in client.runs.list(thread_id, limit=20)
+            if (run.get("metadata") or {}).get(RUN_TAG_KEY) == tag
+            and run.get("status") in ("pending", "running")
         ]
-        run_id = str(live[0]["run_id"]) if live else None
+        run_id = str(mine[0]["run_id"]) if mine else None
     if run_id is None:
         return
     try:
@@ -136,14 +145,15 @@ def _stream_run(
     checkpoint: dict[str, Any] | None = None,
 ) -> None:
     """Stream one reply; Ctrl-C stops it on the server and returns to the prompt."""
-    if client.threads.get(thread_id).get("status") == "busy":
-        console.print(
-            "[yellow]A reply is still being written in this thread (another window?). "
-            "Yours is queued and will be answered right after it.[/yellow]"
-        )
-    console.print("[bold green]bot>[/bold green] ", end="")
     run_ids: list[str] = []
+    tag = uuid.uuid4().hex
     try:
+        if client.threads.get(thread_id).get("status") == "busy":
+            console.print(
+                "[yellow]A reply is still being written in this thread (another window?). "
+                "Yours is queued and will be answered right after it.[/yellow]"
+            )
+        console.print("[bold green]bot>[/bold green] ", end="")
         # enqueue: a message sent while another reply is under way waits its turn, so no
         # message is dropped (reject), no reply is cut off (interrupt) or erased (rollback).
         for part in client.runs.stream(
@@ -153,6 +163,7 @@ def _stream_run(
             checkpoint=cast(Checkpoint | None, checkpoint),
             stream_mode="messages-tuple",
             multitask_strategy="enqueue",
+            metadata={RUN_TAG_KEY: tag},
             on_run_created=lambda created: run_ids.append(str(created["run_id"])),
         ):
             if part.event == "messages":
@@ -169,7 +180,7 @@ def _stream_run(
                 return
     except KeyboardInterrupt:
         console.print()
-        _cancel(client, thread_id, run_ids[0] if run_ids else None)
+        _cancel(client, thread_id, run_ids[0] if run_ids else None, tag)
         console.print(
             "[yellow]Stopped.[/yellow] [dim]The thread keeps your message without a reply; "
             "/retry answers it again. Ctrl-C at the prompt leaves.[/dim]"
@@ -287,14 +298,16 @@ def chat(
                 language = text.removeprefix("/lang").strip() or None
                 console.print(f"[dim]reply language: {language or 'unchanged'}[/dim]")
                 continue
-            if text == "/retry":
-                _retry(client, thread_id)
-                continue
-            if text == "/edit" or text.startswith("/edit "):
-                _edit(client, thread_id, text.removeprefix("/edit").strip())
-                continue
-            _stream_run(client, thread_id, _user(text, language))
-            language = None  # stored in the thread now; later turns keep it
+            try:
+                if text == "/retry":
+                    _retry(client, thread_id)
+                elif text == "/edit" or text.startswith("/edit "):
+                    _edit(client, thread_id, text.removeprefix("/edit").strip())
+                else:
+                    _stream_run(client, thread_id, _user(text, language))
+                    language = None  # stored in the thread now; later turns keep it
+            except KeyboardInterrupt:  # while stopping or looking up history: back to the prompt
+                console.print("\n[dim]interrupted[/dim]")
 
 
 def _search(client: SyncLangGraphClient, words: str, limit: int) -> list[dict[str, Any]]:
@@ -332,21 +345,16 @@ def threads(
         else:
             found = client.threads.search(limit=limit, sort_by="updated_at", sort_order="desc")
     # The id must survive a narrow (or piped, 80-column) terminal whole: it is what
-    # `chat --thread` and `history` take. The title and first words give way instead.
+    # `chat --thread` and `history` take. The title (or first words) gives way instead.
     table = Table(box=None)
     table.add_column("thread", no_wrap=True, min_width=36)
     table.add_column("updated", no_wrap=True, min_width=19)
-    table.add_column("title", no_wrap=True, overflow="ellipsis", max_width=30)
-    table.add_column("first words", no_wrap=True, overflow="ellipsis")
+    table.add_column("title or first words", no_wrap=True, overflow="ellipsis")
     for item in found:
         updated = item["updated_at"]
         when = updated if isinstance(updated, str) else datetime.isoformat(updated)
-        table.add_row(
-            item["thread_id"],
-            when[:19].replace("T", " "),
-            title_of(item),
-            conversations.first_words(item),
-        )
+        label = title_of(item) or conversations.first_words(item)
+        table.add_row(item["thread_id"], when[:19].replace("T", " "), label)
     console.print(table)
     if search and not found:
         errors.print(f"No conversation matches {search!r}.")
@@ -484,8 +492,6 @@ def token_create(
         raise typer.Exit(2) from None
     console.print(token, markup=False)
 
-
-from agent.client import memory as _memory  # noqa: E402, F401  (registers `chatbot memory`)
 
 if __name__ == "__main__":  # pragma: no cover
     app(prog_name=os.path.basename(sys.argv[0]))
