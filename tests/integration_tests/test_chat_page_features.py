@@ -361,6 +361,42 @@ def test_rename_search_export_and_import(
     expect(page.get_by_role("alert")).to_contain_text("not a conversation export")
 
 
+def test_a_long_thread_reads_its_newest_checkpoints_and_older_ones_when_needed(
+    browser: Browser, server: DevServer, sdk: SyncLangGraphClient
+) -> None:
+    thread = sdk.threads.create(metadata={"graph_id": GRAPH_ID})["thread_id"]
+    for turn in range(8):
+        sdk.runs.wait(thread, GRAPH_ID, input=user(f"Turn number {turn}"))
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    context.set_default_timeout(TIMEOUT_MS)
+    # A budget of 40 messages: 16 messages shown, so the page reads the newest 10 checkpoints.
+    context.add_init_script("window.CHATBOT_HISTORY_BUDGET = 40")
+    tab = context.new_page()
+    reads: list[dict[str, Any]] = []
+    tab.on(
+        "request",
+        lambda r: reads.append(r.post_data_json) if r.url.endswith("/history") else None,
+    )
+    try:
+        tab.goto(f"{server.url}/chat/#{thread}")
+        settle(tab, 16)
+        assert reads == [{"limit": 10}]
+        scripted_model.settings.replies = ["A new start."]
+        message(tab, 0).get_by_role("button", name="Edit").click()
+        tab.get_by_label("Edit message").fill("A different first message")
+        tab.get_by_label("Edit message").press("Enter")
+        settle(tab, 2)
+        assert bodies(tab) == ["A different first message", "A new start."]
+        assert stored(sdk, thread) == bodies(tab)
+        assert any("before" in body for body in reads[1:]), reads
+        # The first conversation is still there, one click away.
+        message(tab, 0).get_by_role("button", name="Previous version").click()
+        expect(tab.locator("#messages .message")).to_have_count(16)
+        expect(message(tab, 0).locator(".body")).to_have_text("Turn number 0")
+    finally:
+        context.close()
+
+
 @pytest.fixture(scope="module")
 def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     with scripted_model.running() as model_url:

@@ -5,7 +5,10 @@ const GRAPH_ID = "chatbot";
 const TOKEN_KEY = "chatbot.token";
 const API = new URL("..", document.baseURI).href.replace(/\/$/, "");
 const THREADS_LISTED = 200; // the sidebar (and its search) covers the newest 200 conversations
-const HISTORY_LIMIT = 1000; // checkpoints read for edit, regenerate and branches
+const HISTORY_LIMIT = 1000; // at most this many checkpoints are read for edit, regenerate and branches
+// Each checkpoint comes with the whole conversation, so a long thread reads fewer of them
+// (the newest; older ones are read when a message needs them): about this many messages.
+const HISTORY_BUDGET = Number(window.CHATBOT_HISTORY_BUDGET) || 20000;
 const EXPORT_FORMAT = "chatbot-conversation"; // same format as `chatbot export --format json`
 
 const $ = (id) => document.getElementById(id);
@@ -42,6 +45,7 @@ const state = {
   busy: false,
   messages: [], // the messages shown: the branch being viewed
   history: [], // the thread's states (get_history), newest first
+  historyComplete: true, // false while older checkpoints exist that were not read
   viewCheckpoint: null, // the viewed branch's last checkpoint, when it is not the thread's latest
   threads: [], // the last threads/search answer
   run: null, // the reply being streamed: {threadId, runId, stopping, idKnown}
@@ -378,17 +382,45 @@ function branchIndex() {
     for (const m of messages) if (m.id && !firstSeen.has(m.id)) firstSeen.set(m.id, s);
     shared.push(commonPrefix(messages, state.messages));
   }
-  const kept = new Set(state.history.map((s) => s.checkpoint && s.checkpoint.checkpoint_id));
-  branchCache = { history: state.history, messages: state.messages, states, firstSeen, shared, kept };
+  const byId = new Map(state.history.map((s) => [s.checkpoint && s.checkpoint.checkpoint_id, s]));
+  branchCache = { history: state.history, messages: state.messages, states, firstSeen, shared, byId };
   return branchCache;
 }
 
 function forkPoint(messageId) {
-  // The checkpoint before the message, if the thread still keeps it (else a run gets a 422).
-  const { firstSeen, kept } = branchIndex();
+  // The checkpoint before the message: the parent of the oldest state holding it, if that
+  // parent was read and does not hold it (else the history read so far starts too late).
+  const { firstSeen, byId } = branchIndex();
   const seen = firstSeen.get(messageId);
   const parent = seen && seen.parent_checkpoint;
-  return parent && kept.has(parent.checkpoint_id) ? parent : null;
+  const before = parent && byId.get(parent.checkpoint_id);
+  return before && !messagesOf(before).some((m) => m.id === messageId) ? parent : null;
+}
+
+function mayEdit(messageId) {
+  // Known fork point, or one that older history (not read yet) may hold.
+  return Boolean(forkPoint(messageId)) || !state.historyComplete;
+}
+
+function historyLimit() {
+  return Math.max(10, Math.min(HISTORY_LIMIT, Math.floor(HISTORY_BUDGET / Math.max(1, state.messages.length))));
+}
+
+async function findForkPoint(messageId) {
+  // Read older checkpoints, a page at a time, until the one before the message turns up.
+  let point = forkPoint(messageId);
+  while (!point && !state.historyComplete && state.history.length) {
+    const oldest = state.history[state.history.length - 1].checkpoint.checkpoint_id;
+    const limit = historyLimit();
+    const older = await json(`${threadPath(state.threadId)}/history`, {
+      method: "POST",
+      body: { limit, before: { configurable: { checkpoint_id: oldest } } },
+    });
+    state.history = state.history.concat(older || []);
+    state.historyComplete = !older || older.length < limit;
+    point = forkPoint(messageId);
+  }
+  return point;
 }
 
 function versions(index) {
@@ -495,13 +527,13 @@ function renderMessages() {
     if (switcher) actions.append(switcher);
     const copy = button("Copy", "plain", () => copyText(text, copy), "Copy this message");
     actions.append(copy);
-    if (message.type === "human" && forkPoint(message.id)) {
+    if (message.type === "human" && mayEdit(message.id)) {
       actions.append(button("Edit", "plain", () => startEdit(index), "Edit this message and answer it again"));
     }
-    if (index === lastAi && forkPoint(message.id)) {
+    if (index === lastAi && mayEdit(message.id)) {
       actions.append(button("Regenerate", "plain", () => run(() => regenerate(index)), "Write this reply again"));
     }
-    if (message.type === "human" && index === shown.length - 1 && forkPoint(message.id)) {
+    if (message.type === "human" && index === shown.length - 1 && mayEdit(message.id)) {
       // Left without a reply (stopped, or the model failed): ask again from before it.
       actions.append(button("Retry", "plain", () => run(() => submitEdit(index, text)), "Answer this message again"));
     }
@@ -548,17 +580,18 @@ function startEdit(index) {
 }
 
 async function refreshThread() {
-  // The thread as the server has it: its latest state and every kept checkpoint.
+  // The thread as the server has it: its latest state, then its newest checkpoints.
   const id = state.threadId;
-  const [threadState, history] = await Promise.all([
-    json(`${threadPath(id)}/state`),
-    json(`${threadPath(id)}/history`, { method: "POST", body: { limit: HISTORY_LIMIT } }),
-  ]);
+  const threadState = await json(`${threadPath(id)}/state`);
   if (id !== state.threadId) return null; // another conversation was opened meanwhile
-  state.history = history || [];
-  state.viewCheckpoint = null;
   const values = (threadState && threadState.values) || {};
   state.messages = values.messages || [];
+  const limit = historyLimit();
+  const history = await json(`${threadPath(id)}/history`, { method: "POST", body: { limit } });
+  if (id !== state.threadId) return null;
+  state.history = history || [];
+  state.historyComplete = state.history.length < limit;
+  state.viewCheckpoint = null;
   renderMessages();
   return values;
 }
@@ -582,6 +615,7 @@ function newConversation() {
   state.threadTitle = "";
   state.messages = [];
   state.history = [];
+  state.historyComplete = true;
   state.viewCheckpoint = null;
   renderMessages();
   notify("");
@@ -737,6 +771,7 @@ async function send(text) {
     state.threadId = thread.thread_id;
     state.threadTitle = "";
     state.history = [];
+    state.historyComplete = true;
     state.languageChanged = true;
     history.replaceState(null, "", `#${state.threadId}`);
     els.title.textContent = shorten(text);
@@ -748,7 +783,7 @@ async function send(text) {
 
 async function submitEdit(index, text) {
   // agent-chat-ui's edit: a run with the new message from the checkpoint before the old one.
-  const checkpoint = forkPoint(state.messages[index].id);
+  const checkpoint = await findForkPoint(state.messages[index].id);
   if (!checkpoint) throw new ApiError("This message is older than the checkpoints the thread keeps, so it cannot be edited.");
   const input = { messages: [{ role: "user", content: text }] };
   await streamRun({ input, checkpoint, keep: state.messages.slice(0, index), humanText: text });
@@ -756,7 +791,7 @@ async function submitEdit(index, text) {
 
 async function regenerate(index) {
   // agent-chat-ui's regenerate: a run with no input from the checkpoint before the reply.
-  const checkpoint = forkPoint(state.messages[index].id);
+  const checkpoint = await findForkPoint(state.messages[index].id);
   if (!checkpoint) throw new ApiError("This reply is older than the checkpoints the thread keeps.");
   await streamRun({ input: null, checkpoint, keep: state.messages.slice(0, index) });
 }
@@ -887,7 +922,7 @@ els.input.addEventListener("keydown", (event) => {
     els.composer.requestSubmit();
   } else if (event.key === "ArrowUp" && !els.input.value && !state.busy) {
     const last = state.messages.map((m) => m.type).lastIndexOf("human");
-    if (last >= 0 && forkPoint(state.messages[last].id)) {
+    if (last >= 0 && mayEdit(state.messages[last].id)) {
       event.preventDefault();
       startEdit(last);
     }
