@@ -97,6 +97,23 @@ def remembering(context: Context, config: RunnableConfig) -> bool:
     return context.remember and not opted_out
 
 
+EXTRACTION_MAX_TOKENS = 64
+"""Enough for every kind of fact on its own line; a small model goes on inventing past them."""
+
+
+def _short(model: BaseChatModel) -> Runnable[Any, BaseMessage]:
+    """Return ``model`` capped at :data:`EXTRACTION_MAX_TOKENS` a reply.
+
+    A client that sends its cap in ``extra_body`` (the embedded model's, whose
+    server reads only ``max_tokens``) gets the cap there; any other gets
+    ``max_tokens``.
+    """
+    extra = getattr(model, "extra_body", None)
+    if isinstance(extra, dict) and "max_tokens" in extra:
+        return model.bind(extra_body={**extra, "max_tokens": EXTRACTION_MAX_TOKENS})
+    return model.bind(max_tokens=EXTRACTION_MAX_TOKENS)
+
+
 def _approximate(text: str) -> int:
     return count_tokens([SystemMessage(content=text)])
 
@@ -218,7 +235,7 @@ def build_graph(
             return  # learnt already (a regenerated reply)
         if not extraction.worth_asking(text):
             return
-        extractor = model_loader(await named(context)).with_config(tags=[TAG_NOSTREAM])
+        extractor = _short(model_loader(await named(context))).with_config(tags=[TAG_NOSTREAM])
         answer = message_text(await _ask(extractor, extraction.prompt(text)))
         facts = [
             Fact(fact.kind, fact.text, thread_id=thread_id, message_id=said.id, said=text[:500])

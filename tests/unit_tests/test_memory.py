@@ -228,3 +228,19 @@ def test_a_value_is_filed_under_the_kind_its_clause_states() -> None:
 def test_a_name_must_be_written_as_a_name() -> None:
     assert extraction.parse("name: teacher", "I'm a teacher.") == []
     assert [f.text for f in extraction.parse("name: Zanele", "i'm Zanele")] == ["Zanele"]
+
+
+async def test_the_extraction_reply_is_capped_short_on_the_embedded_model(embedded_url) -> None:
+    from agent.testing import scripted_model
+
+    scripted_model.settings.replies = ["Nice to meet you!", "name: Zanele"]
+    store = InMemoryStore()
+    graph = build_graph().compile(checkpointer=InMemorySaver(), store=store)
+    config: Any = {"configurable": {"thread_id": "a"}}
+    await graph.ainvoke(
+        {"messages": [{"role": "user", "content": "I'm Zanele."}]}, config, context=Context()
+    )
+    chat, extract = scripted_model.settings.bodies
+    assert chat["max_tokens"] == 256 and extract["max_tokens"] == 64
+    assert extract["messages"][0]["content"] == extraction.INSTRUCTIONS
+    assert await facts_of(store, "local") == {"name": "Zanele"}
