@@ -55,6 +55,7 @@ from agent.memory import extraction, keeper
 from agent.memory.facts import MEMORY_SHARE, Fact, memory_section
 from agent.models.endpoint import (
     ModelCallError,
+    ModelNotConfiguredError,
     describe,
     explain_failure,
     load_chat_model,
@@ -104,14 +105,18 @@ EXTRACTION_MAX_TOKENS = 64
 def _short(model: BaseChatModel) -> Runnable[Any, BaseMessage]:
     """Return ``model`` capped at :data:`EXTRACTION_MAX_TOKENS` a reply.
 
-    A client that sends its cap in ``extra_body`` (the embedded model's, whose
-    server reads only ``max_tokens``) gets the cap there; any other gets
-    ``max_tokens``.
+    OpenAI gets ChatOpenAI's own cap (sent as ``max_completion_tokens``);
+    other servers, the embedded one included, read only the classic
+    ``max_tokens``, so they get it in ``extra_body``.
     """
     extra = getattr(model, "extra_body", None)
-    if isinstance(extra, dict) and "max_tokens" in extra:
-        return model.bind(extra_body={**extra, "max_tokens": EXTRACTION_MAX_TOKENS})
-    return model.bind(max_tokens=EXTRACTION_MAX_TOKENS)
+    try:
+        kind = resolve_endpoint().kind
+    except ModelNotConfiguredError:
+        kind = "openai"
+    if kind == "openai" and not (isinstance(extra, dict) and "max_tokens" in extra):
+        return model.bind(max_tokens=EXTRACTION_MAX_TOKENS)
+    return model.bind(extra_body={**(extra or {}), "max_tokens": EXTRACTION_MAX_TOKENS})
 
 
 def _approximate(text: str) -> int:
