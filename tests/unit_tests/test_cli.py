@@ -124,3 +124,28 @@ def test_an_import_is_written_as_the_node_that_ends_a_turn() -> None:
     assert request["metadata"] == {"graph_id": "g", "title": "T"}
     with pytest.raises(ValueError, match="not one"):
         conversations.final_node({"edges": []})
+
+
+def test_the_cli_reads_older_history_pages_until_the_fork_point_turns_up() -> None:
+    history = [_state(f"c{n}", f"c{n - 1}", *(f"m{k}" for k in range(n))) for n in range(45, 0, -1)]
+    asked: list[Any] = []
+
+    class Threads:
+        def get_history(self, thread_id: str, limit: int, before: Any = None) -> list[Any]:
+            asked.append(before)
+            start = 0
+            if before:
+                wanted = before["configurable"]["checkpoint_id"]
+                start = next(
+                    i for i, s in enumerate(history) if s["checkpoint"]["checkpoint_id"] == wanted
+                )
+                start += 1
+            return history[start : start + limit]
+
+    class Client:
+        threads = Threads()
+
+    # m2 first appears in c3 (third oldest): two pages of 20 come first.
+    assert cli._fork_point(Client(), "t", "m2") == {"checkpoint_id": "c2"}  # type: ignore[arg-type]
+    assert len(asked) == 3 and asked[0] is None
+    assert cli._fork_point(Client(), "t", "m0") is None  # its parent, c0, is not kept

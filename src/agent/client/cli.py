@@ -32,8 +32,9 @@ GRAPH_ID = "chatbot"
 
 DEFAULT_URL = "http://127.0.0.1:2024"
 
-HISTORY_LIMIT = 1000
-"""Checkpoints read to find where an edit or a retry starts."""
+HISTORY_PAGE = 20
+"""Checkpoints read at a time to find where an edit or a retry starts (each carries the
+whole transcript, and the last turn's are the newest)."""
 
 RUN_TAG_KEY = "chatbot_cli_run"
 """Run metadata that lets Ctrl-C find this client's run before the server has named it."""
@@ -142,7 +143,7 @@ def _stream_run(
     client: SyncLangGraphClient,
     thread_id: str,
     run_input: dict[str, Any] | None,
-    checkpoint: dict[str, Any] | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> None:
     """Stream one reply; Ctrl-C stops it on the server and returns to the prompt."""
     run_ids: list[str] = []
@@ -160,7 +161,7 @@ def _stream_run(
             thread_id,
             GRAPH_ID,
             input=run_input,
-            checkpoint=cast(Checkpoint | None, checkpoint),
+            checkpoint=checkpoint,
             stream_mode="messages-tuple",
             multitask_strategy="enqueue",
             metadata={RUN_TAG_KEY: tag},
@@ -189,6 +190,22 @@ def _stream_run(
     console.print()
 
 
+def _fork_point(client: SyncLangGraphClient, thread_id: str, message_id: str) -> Checkpoint | None:
+    """Find the checkpoint before a message, reading the history a page at a time."""
+    history: list[dict[str, Any]] = []
+    while True:
+        before = history[-1]["checkpoint"]["checkpoint_id"] if history else None
+        page: list[Any] = client.threads.get_history(
+            thread_id,
+            limit=HISTORY_PAGE,
+            before=cast(Any, {"configurable": {"checkpoint_id": before}}) if before else None,
+        )
+        history += page
+        point = fork_point(history, message_id)
+        if point is not None or len(page) < HISTORY_PAGE:
+            return cast(Checkpoint | None, point)
+
+
 def _last(messages: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
     return next((m for m in reversed(messages) if m.get("type") == kind), None)
 
@@ -199,9 +216,8 @@ def _retry(client: SyncLangGraphClient, thread_id: str) -> None:
     if not messages:
         console.print("[dim]Nothing to retry yet: say something first.[/dim]")
         return
-    history = client.threads.get_history(thread_id, limit=HISTORY_LIMIT)
     last = messages[-1]
-    checkpoint = fork_point(history, str(last.get("id")))
+    checkpoint = _fork_point(client, thread_id, str(last.get("id")))
     if checkpoint is None:
         errors.print("[red]That turn is older than the checkpoints this thread keeps.[/red]")
         return
@@ -222,8 +238,7 @@ def _edit(client: SyncLangGraphClient, thread_id: str, text: str) -> None:
         if not text:
             console.print("[dim]Edit cancelled.[/dim]")
             return
-    history = client.threads.get_history(thread_id, limit=HISTORY_LIMIT)
-    checkpoint = fork_point(history, str(mine.get("id")))
+    checkpoint = _fork_point(client, thread_id, str(mine.get("id")))
     if checkpoint is None:
         errors.print("[red]That message is older than the checkpoints this thread keeps.[/red]")
         return

@@ -62,20 +62,22 @@ def fork_point(history: Sequence[Mapping[str, Any]], message_id: str) -> dict[st
     """Return the checkpoint before a message: where an edit or a regenerate starts from.
 
     That is the parent of the oldest state holding the message (agent-chat-ui's
-    ``firstSeenState``), or None when the thread no longer keeps it.
+    ``firstSeenState``). None when that parent is not in ``history`` (pruned, or not
+    read yet) or holds the message too (``history`` starts too late to tell).
 
     Args:
         history: The thread's states as ``get_history`` lists them, newest first.
         message_id: The id of the human message to edit, or of the reply to regenerate.
     """
-    for state in reversed(history):
-        if any(m.get("id") == message_id for m in messages_of(state.get("values"))):
-            parent = state.get("parent_checkpoint")
-            if not parent:
-                return None
-            kept = {s["checkpoint"]["checkpoint_id"] for s in history}
-            return dict(parent) if parent.get("checkpoint_id") in kept else None
-    return None
+    by_id = {s["checkpoint"]["checkpoint_id"]: s for s in history}
+
+    def holds(state: Mapping[str, Any]) -> bool:
+        return any(m.get("id") == message_id for m in messages_of(state.get("values")))
+
+    first_seen = next((s for s in reversed(history) if holds(s)), None)
+    parent = (first_seen or {}).get("parent_checkpoint")
+    before = by_id.get(parent.get("checkpoint_id")) if parent else None
+    return dict(parent) if parent and before is not None and not holds(before) else None
 
 
 def matches(thread: Mapping[str, Any], words: str) -> bool:
