@@ -258,6 +258,8 @@ def test_regenerate_edit_and_switch_branches(
     assert stored(sdk, thread) == bodies(page)
     switcher = message(page, 2).locator(".branches")
     expect(switcher).to_contain_text("2 / 2")
+    expect(switcher.get_by_role("button", name="Next version")).to_be_disabled()
+    expect(switcher.get_by_role("button", name="Previous version")).to_be_enabled()
     expect(message(page, 0).locator(".branches")).to_have_count(0)
 
     # Regenerate the last reply: a second version of it.

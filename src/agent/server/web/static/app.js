@@ -500,15 +500,15 @@ function branchSwitcher(index) {
   const position = ids.indexOf(state.messages[index].id);
   const box = document.createElement("span");
   box.className = "branches";
-  const previous = button("‹", "plain icon", () => showVersion(index, ids[position - 1]));
+  const previous = button("‹", "plain icon waits", () => showVersion(index, ids[position - 1]));
   previous.setAttribute("aria-label", "Previous version");
-  previous.disabled = position === 0 || state.busy;
+  previous.dataset.blocked = position === 0 ? "yes" : "";
   const label = document.createElement("span");
   label.className = "branch-label";
   label.textContent = `${position + 1} / ${ids.length}`;
-  const next = button("›", "plain icon", () => showVersion(index, ids[position + 1]));
+  const next = button("›", "plain icon waits", () => showVersion(index, ids[position + 1]));
   next.setAttribute("aria-label", "Next version");
-  next.disabled = position === ids.length - 1 || state.busy;
+  next.dataset.blocked = position === ids.length - 1 ? "yes" : "";
   box.append(previous, label, next);
   return box;
 }
@@ -528,14 +528,14 @@ function renderMessages() {
     const copy = button("Copy", "plain", () => copyText(text, copy), "Copy this message");
     actions.append(copy);
     if (message.type === "human" && mayEdit(message.id)) {
-      actions.append(button("Edit", "plain", () => startEdit(index), "Edit this message and answer it again"));
+      actions.append(button("Edit", "plain waits", () => startEdit(index), "Edit this message and answer it again"));
     }
     if (index === lastAi && mayEdit(message.id)) {
-      actions.append(button("Regenerate", "plain", () => run(() => regenerate(index)), "Write this reply again"));
+      actions.append(button("Regenerate", "plain waits", () => run(() => regenerate(index)), "Write this reply again"));
     }
     if (message.type === "human" && index === shown.length - 1 && mayEdit(message.id)) {
       // Left without a reply (stopped, or the model failed): ask again from before it.
-      actions.append(button("Retry", "plain", () => run(() => submitEdit(index, text)), "Answer this message again"));
+      actions.append(button("Retry", "plain waits", () => run(() => submitEdit(index, text)), "Answer this message again"));
     }
     els.messages.append(item);
   });
@@ -545,6 +545,7 @@ function renderMessages() {
   const hasMessages = shown.length > 0;
   els.exportMd.disabled = !hasMessages;
   els.exportJson.disabled = !hasMessages;
+  setBusy(state.busy); // redrawn while a reply streams: its actions wait too
 }
 
 function startEdit(index) {
@@ -893,8 +894,8 @@ function setBusy(busy) {
   state.busy = busy;
   els.send.disabled = busy;
   els.composer.setAttribute("aria-busy", String(busy));
-  for (const control of els.messages.querySelectorAll(".actions button")) {
-    if (control.textContent !== "Copy") control.disabled = busy;
+  for (const control of els.messages.querySelectorAll(".actions button.waits")) {
+    control.disabled = busy || control.dataset.blocked === "yes";
   }
 }
 
