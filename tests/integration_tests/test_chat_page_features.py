@@ -172,6 +172,65 @@ def test_markdown_and_code_render_and_copy_gives_the_source(
     assert page.evaluate("navigator.clipboard.readText()") == "How do I add two numbers in Python?"
 
 
+def test_regenerate_edit_and_switch_branches(
+    page: Page, server: DevServer, sdk: SyncLangGraphClient
+) -> None:
+    scripted_model.settings.replies = ["Hello Bob!", "It is 4.", "You are Bob.", "It is 6."]
+    scripted_model.settings.replies += ["Six, I said."]
+    page.goto(f"{server.url}/chat/")
+    send(page, "Hi! I'm Bob", 2)
+    send(page, "What is 2+2?", 4)
+    send(page, "What's my name?", 6)
+    thread = thread_of(page)
+    original = bodies(page)
+    expect(page.get_by_role("button", name="Regenerate")).to_have_count(1)  # the last reply
+
+    # Edit the second message: the thread goes on from before it.
+    message(page, 2).get_by_role("button", name="Edit").click()
+    editor = page.get_by_label("Edit message")
+    expect(editor).to_have_value("What is 2+2?")
+    editor.fill("What is 3+3?")
+    editor.press("Enter")
+    settle(page, 4)
+    assert bodies(page) == ["Hi! I'm Bob", "Hello Bob!", "What is 3+3?", "It is 6."]
+    assert stored(sdk, thread) == bodies(page)
+    switcher = message(page, 2).locator(".branches")
+    expect(switcher).to_contain_text("2 / 2")
+    expect(switcher.get_by_role("button", name="Next version")).to_be_disabled()
+    expect(switcher.get_by_role("button", name="Previous version")).to_be_enabled()
+    expect(message(page, 0).locator(".branches")).to_have_count(0)
+
+    # Regenerate the last reply: a second version of it.
+    message(page, 3).get_by_role("button", name="Regenerate").click()
+    settle(page, 4)
+    assert bodies(page)[3] == "Six, I said."
+    expect(message(page, 3).locator(".branches")).to_contain_text("2 / 2")
+    expect(message(page, 2).locator(".branches")).to_contain_text("2 / 2")
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / "chat-branches.png"))
+
+    # Back to the first branch: the whole original conversation.
+    switcher.get_by_role("button", name="Previous version").click()
+    expect(message(page, 2).locator(".branches")).to_contain_text("1 / 2")
+    expect(page.locator("#messages .message")).to_have_count(6)
+    assert bodies(page) == original
+    # ...and a message sent there continues that branch.
+    scripted_model.settings.replies = ["Still Bob."]
+    send(page, "Am I still Bob?", 8)
+    assert stored(sdk, thread) == [*original, "Am I still Bob?", "Still Bob."]
+    message(page, 2).get_by_role("button", name="Next version").click()
+    expect(page.locator("#messages .message")).to_have_count(4)
+    expect(message(page, 3).locator(".body")).to_have_text("Six, I said.")
+
+    # Up in the empty box edits the last message of the branch shown.
+    box = page.get_by_label("Message", exact=True)
+    box.fill("")
+    box.press("ArrowUp")
+    expect(page.get_by_label("Edit message")).to_have_value("What is 3+3?")
+    page.get_by_label("Edit message").press("Escape")
+    expect(page.get_by_label("Edit message")).to_have_count(0)
+
+
 def test_hostile_replies_show_as_text_and_run_nothing(
     page: Page, server: DevServer, sdk: SyncLangGraphClient, dialogs: list[str]
 ) -> None:
@@ -232,65 +291,6 @@ def test_stop_cancels_the_run_on_the_server(
     assert stored(sdk, thread) == bodies(page)
     statuses = [run["status"] for run in sdk.runs.list(thread)]
     assert sorted(statuses) == ["interrupted", "interrupted", "success"], statuses
-
-
-def test_regenerate_edit_and_switch_branches(
-    page: Page, server: DevServer, sdk: SyncLangGraphClient
-) -> None:
-    scripted_model.settings.replies = ["Hello Bob!", "It is 4.", "You are Bob.", "It is 6."]
-    scripted_model.settings.replies += ["Six, I said."]
-    page.goto(f"{server.url}/chat/")
-    send(page, "Hi! I'm Bob", 2)
-    send(page, "What is 2+2?", 4)
-    send(page, "What's my name?", 6)
-    thread = thread_of(page)
-    original = bodies(page)
-    expect(page.get_by_role("button", name="Regenerate")).to_have_count(1)  # the last reply
-
-    # Edit the second message: the thread goes on from before it.
-    message(page, 2).get_by_role("button", name="Edit").click()
-    editor = page.get_by_label("Edit message")
-    expect(editor).to_have_value("What is 2+2?")
-    editor.fill("What is 3+3?")
-    editor.press("Enter")
-    settle(page, 4)
-    assert bodies(page) == ["Hi! I'm Bob", "Hello Bob!", "What is 3+3?", "It is 6."]
-    assert stored(sdk, thread) == bodies(page)
-    switcher = message(page, 2).locator(".branches")
-    expect(switcher).to_contain_text("2 / 2")
-    expect(switcher.get_by_role("button", name="Next version")).to_be_disabled()
-    expect(switcher.get_by_role("button", name="Previous version")).to_be_enabled()
-    expect(message(page, 0).locator(".branches")).to_have_count(0)
-
-    # Regenerate the last reply: a second version of it.
-    message(page, 3).get_by_role("button", name="Regenerate").click()
-    settle(page, 4)
-    assert bodies(page)[3] == "Six, I said."
-    expect(message(page, 3).locator(".branches")).to_contain_text("2 / 2")
-    expect(message(page, 2).locator(".branches")).to_contain_text("2 / 2")
-    if SHOTS:
-        page.screenshot(path=str(Path(SHOTS) / "chat-branches.png"))
-
-    # Back to the first branch: the whole original conversation.
-    switcher.get_by_role("button", name="Previous version").click()
-    expect(message(page, 2).locator(".branches")).to_contain_text("1 / 2")
-    expect(page.locator("#messages .message")).to_have_count(6)
-    assert bodies(page) == original
-    # ...and a message sent there continues that branch.
-    scripted_model.settings.replies = ["Still Bob."]
-    send(page, "Am I still Bob?", 8)
-    assert stored(sdk, thread) == [*original, "Am I still Bob?", "Still Bob."]
-    message(page, 2).get_by_role("button", name="Next version").click()
-    expect(page.locator("#messages .message")).to_have_count(4)
-    expect(message(page, 3).locator(".body")).to_have_text("Six, I said.")
-
-    # Up in the empty box edits the last message of the branch shown.
-    box = page.get_by_label("Message", exact=True)
-    box.fill("")
-    box.press("ArrowUp")
-    expect(page.get_by_label("Edit message")).to_have_value("What is 3+3?")
-    page.get_by_label("Edit message").press("Escape")
-    expect(page.get_by_label("Edit message")).to_have_count(0)
 
 
 def test_rename_search_export_and_import(
