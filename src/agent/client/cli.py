@@ -508,5 +508,7 @@ def token_create(
     console.print(token, markup=False)
 
 
+from agent.client import memory as _memory  # noqa: E402, F401  (registers `chatbot memory`)
+
 if __name__ == "__main__":  # pragma: no cover
     app(prog_name=os.path.basename(sys.argv[0]))
