@@ -8,7 +8,8 @@ Through a real ``langgraph dev`` with memory on and auth on, each person of
    reply has both the name and the home;
 3. a new thread: "Actually I moved to {moved}.": *correction applied* when the
    memory then says the user lives in {moved} (and no longer in {home});
-4. a new thread: "Where do I live now?": the reply names {moved}.
+4. with ``--ask-after-correction``, a new thread: "Where do I live now?": the
+   reply names {moved}.
 
 Every fact saved is checked against what the person said: *made up* when its
 words are not in anything they wrote; *mislabelled* when they said it, but
@@ -105,7 +106,7 @@ def client_for(url: str, user_id: str) -> LangGraphClient:
     return get_client(url=url, api_key=None, headers={"Authorization": f"Bearer {token}"})
 
 
-async def one_person(url: str, index: int) -> Outcome:
+async def one_person(url: str, index: int, ask_after: bool) -> Outcome:
     """Run the four turns of one person; judge what was said and saved."""
     name, home, moved, hobby = PEOPLE[index]
     user_id = f"person-{index}"
@@ -124,8 +125,9 @@ async def one_person(url: str, index: int) -> Outcome:
     replies.append(await say(client, said[2]))
     after = await memory(client, user_id)
     outcome.corrected = after.get("location", "").lower() == moved.lower()
-    replies.append(await say(client, said[3]))
-    outcome.corrected_reply = moved.lower() in replies[3].lower()
+    if ask_after:
+        replies.append(await say(client, said[3]))
+        outcome.corrected_reply = moved.lower() in replies[3].lower()
     outcome.replies = replies
     truth = {"name": name, "likes": hobby, "location": moved}
     everything_said = " ".join(said)
@@ -192,6 +194,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=len(PEOPLE))
     parser.add_argument("--first-token-rounds", type=int, default=5)
+    parser.add_argument("--ask-after-correction", action="store_true")
     parser.add_argument("--json", type=Path, help="Also write every outcome here.")
     parser.add_argument(
         "--model-url",
@@ -208,7 +211,7 @@ async def main() -> None:
     outcomes: list[Outcome] = []
     try:
         for index in range(min(args.people, len(PEOPLE))):
-            outcome = await one_person(server.url, index)
+            outcome = await one_person(server.url, index, args.ask_after_correction)
             outcomes.append(outcome)
             print(json.dumps(vars(outcome), ensure_ascii=False), flush=True)
         timing = {}
@@ -228,10 +231,11 @@ async def main() -> None:
         f"| Corrections applied (memory says the new home) | "
         f"{share(sum(o.corrected for o in outcomes), people)} | >= 80% |"
     )
-    print(
-        f"| ... and the next new thread's reply names it | "
-        f"{share(sum(o.corrected_reply for o in outcomes), people)} | |"
-    )
+    if args.ask_after_correction:
+        print(
+            f"| ... and the next new thread's reply names it | "
+            f"{share(sum(o.corrected_reply for o in outcomes), people)} | |"
+        )
     print(
         f"| Saved facts the user never said (made up) | "
         f"{share(sum(len(o.made_up) for o in outcomes), saved)} | <= 5% |"

@@ -5,7 +5,7 @@ states something about the user takes two replies, the answer and then the
 extraction's ``kind: value`` lines, so what is checked is the mechanism (what
 is saved, what reaches the next prompt, what survives), not a model's wit.
 The recall test uses the embedded default model end to end. Names and places
-here appear in no prompt of the chatbot (``test_memory_names_are_in_no_prompt``).
+here appear in no prompt of the chatbot (unit test ``test_memory_names_are_in_no_prompt``).
 """
 
 from __future__ import annotations

@@ -244,3 +244,22 @@ async def test_the_extraction_reply_is_capped_short_on_the_embedded_model(embedd
     assert chat["max_tokens"] == 256 and extract["max_tokens"] == 64
     assert extract["messages"][0]["content"] == extraction.INSTRUCTIONS
     assert await facts_of(store, "local") == {"name": "Zanele"}
+
+
+def test_memory_names_are_in_no_prompt() -> None:
+    """Recall tested with names a prompt holds would be the prompt's recall, not the user's."""
+    import re
+    from pathlib import Path
+
+    from bench.memory_quality import PEOPLE
+
+    source = Path(__file__).resolve().parents[2] / "src" / "agent"
+    prompts = " ".join(
+        path.read_text()
+        for folder in ("conversation", "models", "memory")
+        for path in (source / folder).rglob("*.py")
+    ).casefold()
+    used = {"Zanele", "Windhoek", "Swakopmund", "Ikaika", "Hilo", "Etosha", "rooibos"}
+    used |= {word for name, home, moved, _hobby in PEOPLE for word in (name, home, moved)}
+    found = {word for word in used if re.search(rf"\b{word.casefold()}\b", prompts)}
+    assert not found, f"names used by tests or the bench appear in the chatbot's prompts: {found}"
