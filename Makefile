@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # llama.cpp is compiled once from source; GGML_NATIVE=OFF keeps the wheel portable.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: install dev test unit integration lint format clean bench bench-storage bench-long bench-load browser
+.PHONY: install dev test unit integration lint format clean bench bench-storage bench-long bench-load bench-quality browser
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ bench-storage: install ## Bytes per thread vs its transcript at 100/500/1,000 tu
 
 bench-long: install ## Prompt tokens and graph ms per turn at turns 10/100/1,000
 	$(BIN)/python -m bench.long_conversation
+
+bench-quality: install ## Does the default model remember? recall, summary recall, language, first person (~10 min)
+	$(BIN)/python -m bench.quality
 
 bench-load: install ## 50 conversations x 20 turns at once: turns/s, p50/p95, integrity
 	$(BIN)/python -m bench.load

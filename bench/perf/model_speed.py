@@ -36,18 +36,20 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from agent import settings
 from agent.conversation.context import Context
 from agent.conversation.prompt import render_system_prompt
 from agent.conversation.prompts import DEFAULT_LANGUAGE
 from agent.graph import build_graph
 from agent.models.endpoint import load_chat_model
+from agent.models.local.chat_formats import GEMMA, register_gemma_format
 from agent.models.local.server import (
-    DEFAULT_N_CTX,
     DEFAULT_N_THREADS,
+    describe_model,
     model_settings,
-    register_chat_format,
+    read_metadata,
 )
-from agent.models.local.weights import ensure_weights
+from agent.models.local.weights import model_file
 from agent.settings import LOCAL_MODEL_URL
 from agent.testing.turns import user
 from bench.perf.common import dev_server
@@ -121,8 +123,11 @@ def load_direct() -> Any:
     """Load the model in this process exactly as the embedded server does."""
     from llama_cpp.server.model import LlamaProxy
 
-    register_chat_format()
-    return LlamaProxy.load_llama_from_model_settings(model_settings(ensure_weights()))
+    path = model_file()
+    served = describe_model(path, read_metadata(path), settings.MODEL_CONTEXT.get())
+    if served.chat_format == GEMMA:
+        register_gemma_format()
+    return LlamaProxy.load_llama_from_model_settings(model_settings(path, served))
 
 
 class _Timer:
@@ -290,7 +295,7 @@ async def measure(repeats: int = 3) -> dict[str, Any]:
         "max_tokens_seen_by_server": server_kwargs(PROMPTS[0]).get("max_tokens"),
         "prompts": list(PROMPTS),
         "repeats": repeats,
-        "n_ctx": DEFAULT_N_CTX,
+        "n_ctx": settings.MODEL_CONTEXT.get(),
         "n_threads": DEFAULT_N_THREADS,
         "samples": samples,
     }

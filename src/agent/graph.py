@@ -213,6 +213,7 @@ def build_graph(
             system=system,
             max_tokens=context.max_history_tokens,
             count=await counter([system, *recent]),
+            language=state.get("language") or DEFAULT_LANGUAGE,
         )
         if not any(isinstance(message, HumanMessage) for message in prompt):
             raise ValueError(

@@ -175,6 +175,12 @@ HISTORY_TURNS: Setting[int | None] = Setting(
 CACHE_DIR = Setting("CHATBOT_CACHE_DIR", path, Path(), "/var/cache/chatbot")
 XDG_CACHE_HOME = Setting("XDG_CACHE_HOME", path, Path(), "~/.cache")
 LOCAL_MODEL_URL = Setting("CHATBOT_LOCAL_MODEL_URL", url, "", "http://127.0.0.1:8081/v1")
+MODEL_FILE = Setting(
+    "CHATBOT_MODEL_FILE", path, Path(), "~/models/qwen2.5-1.5b-instruct-q4_k_m.gguf"
+)
+CHAT_FORMAT = Setting("CHATBOT_CHAT_FORMAT", text, "", "chatml")
+MAX_REPLY_TOKENS = Setting("CHATBOT_MAX_REPLY_TOKENS", whole_number(16), 512, "512")
+MODEL_CONTEXT = Setting("CHATBOT_MODEL_CONTEXT", whole_number(512), 4096, "8192")
 
 # --- Users, server and command-line client ----------------------------------
 AUTH_SECRET = Setting("CHATBOT_AUTH_SECRET", text, "", "<output of: openssl rand -hex 32>")

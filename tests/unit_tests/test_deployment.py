@@ -32,7 +32,8 @@ def test_dockerfile_carries_graph_checkpointer_and_app(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     text = dockerfile.read_text()
-    assert "/deps/main/src/agent/graph.py:builder" in text
+    # langgraph dockerfile names the package folder after the checkout's own folder.
+    assert f"/deps/{ROOT.name}/src/agent/graph.py:builder" in text
     assert (
         "LANGGRAPH_CHECKPOINTER" in text
         and "src/agent/storage/checkpointer.py:checkpointer" in text

@@ -7,7 +7,10 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from agent.conversation.context import Context
 from agent.conversation.prompt import count_tokens
+from agent.conversation.prompts import LANGUAGE_REMINDER
 from agent.graph import builder
+
+REMINDER = "\n\n" + LANGUAGE_REMINDER.format(language="English")
 
 
 def test_exported_builder_is_uncompiled_and_declares_context() -> None:
@@ -25,7 +28,12 @@ async def test_second_turn_sends_the_whole_thread(turn, fake_model) -> None:
     second_prompt = fake_model.prompts[1]
     assert isinstance(second_prompt[0], SystemMessage)
     assert [type(m) for m in second_prompt[1:]] == [HumanMessage, AIMessage, HumanMessage]
-    assert [m.content for m in second_prompt[1:]] == ["Hi! I'm Bob", "reply 1", "What's my name?"]
+    # The newest question is followed by the reply language in the prompt only.
+    assert [m.content for m in second_prompt[1:]] == [
+        "Hi! I'm Bob",
+        "reply 1",
+        "What's my name?" + REMINDER,
+    ]
     assert [m.content for m in state["messages"]] == [
         "Hi! I'm Bob",
         "reply 1",
@@ -39,7 +47,7 @@ async def test_threads_are_kept_apart(turn, fake_model) -> None:
     state_b = await turn("b", "What's my name?")
 
     prompt_b = fake_model.prompts[1]
-    assert [m.content for m in prompt_b[1:]] == ["What's my name?"]
+    assert [m.content for m in prompt_b[1:]] == ["What's my name?" + REMINDER]
     assert all("Bob" not in str(m.content) for m in prompt_b)
     assert len(state_b["messages"]) == 2
 

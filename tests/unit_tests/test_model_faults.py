@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
+from agent import settings
 from agent.conversation.context import Context
 from agent.graph import build_graph
-from agent.models.endpoint import EMBEDDED_MAX_REPLY_TOKENS, ModelCallError
+from agent.models.endpoint import ModelCallError
 from agent.models.local.launcher import free_port
 from agent.testing import scripted_model as fake
 
@@ -125,7 +126,10 @@ async def test_a_waited_on_turn_streams_from_the_model_too(model_url: str) -> No
 async def test_embedded_reply_cap_is_sent_as_max_tokens(embedded_url: str) -> None:
     # llama-cpp-python's server reads `max_tokens` and ignores `max_completion_tokens`.
     await turn(build_graph().compile(checkpointer=InMemorySaver()), "Hi")
-    assert fake.settings.last_request["max_tokens"] == EMBEDDED_MAX_REPLY_TOKENS
+    # The cap is the setting's, within what the served context leaves beside the prompt.
+    served_room = fake.SERVED_FORMAT["n_ctx"] - Context().max_history_tokens
+    expected = min(settings.MAX_REPLY_TOKENS.get(), served_room)
+    assert fake.settings.last_request["max_tokens"] == expected
     assert "max_completion_tokens" not in fake.settings.last_request
 
 

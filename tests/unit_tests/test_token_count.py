@@ -1,4 +1,4 @@
-"""Token counting that matches the model: the embedded model's own tokenizer, cached."""
+"""Token counting that matches the model: the embedded server's tokenizer and chat format."""
 
 from __future__ import annotations
 
@@ -11,22 +11,21 @@ from agent.conversation.context import Context
 from agent.conversation.summary import unsummarized
 from agent.graph import build_graph
 from agent.models.local.launcher import free_port
-from agent.models.local.transcript import FEW_SHOT_PREAMBLE
-from agent.models.token_count import PER_MESSAGE, ModelTokenizer, approximate
+from agent.models.local.tokenizer import FALLBACK_PER_MESSAGE, ModelTokenizer, approximate
 from agent.testing import scripted_model as fake
+
+PER_MESSAGE = fake.SERVED_FORMAT["per_message"]
+PER_PROMPT = fake.SERVED_FORMAT["per_prompt"]
 
 
 async def test_counts_come_from_the_model_server_and_are_cached(embedded_url: str) -> None:
     tokenizer = ModelTokenizer(embedded_url)
     messages = [HumanMessage("one two three"), AIMessage("four five")]
     await tokenizer.prepare(messages)
-    # The fake counts a token a word plus the BOS token llama-cpp-python adds to each
-    # text; a prompt has one BOS, counted with the preamble.
-    preamble = len(FEW_SHOT_PREAMBLE.split()) + 1
-    assert tokenizer(messages) == preamble + 3 + 2 + 2 * PER_MESSAGE
-    assert sorted(fake.settings.counted) == sorted(
-        [FEW_SHOT_PREAMBLE, "one two three", "four five"]
-    )
+    # The fake counts a token a word plus one it adds to every text (as a BOS would be);
+    # the chat format's own tokens come from what the server says it adds.
+    assert tokenizer(messages) == PER_PROMPT + 3 + 2 + 2 * PER_MESSAGE
+    assert sorted(fake.settings.counted) == sorted(["", "one two three", "four five"])
 
     await tokenizer.prepare([*messages, HumanMessage("six")])
     assert fake.settings.counted[-1] == "six", "only the new text is counted"
@@ -35,11 +34,12 @@ async def test_counts_come_from_the_model_server_and_are_cached(embedded_url: st
 
 async def test_unprepared_or_uncountable_text_is_estimated(embedded_url: str) -> None:
     tokenizer = ModelTokenizer(embedded_url)
+    await tokenizer.prepare([])
     unknown = HumanMessage("never prepared text")
-    assert tokenizer([unknown]) == approximate("never prepared text") + PER_MESSAGE
+    assert tokenizer([unknown]) == PER_PROMPT + approximate("never prepared text") + PER_MESSAGE
     broken = ModelTokenizer(f"http://127.0.0.1:{free_port()}/v1")
     await broken.prepare([unknown])  # nothing listens: logged, estimated
-    assert broken([unknown]) == approximate("never prepared text") + PER_MESSAGE
+    assert broken([unknown]) == approximate("never prepared text") + FALLBACK_PER_MESSAGE
 
 
 async def test_the_embedded_model_budget_is_kept_in_its_own_tokens(embedded_url: str) -> None:

@@ -5,8 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from langchain_core.messages import AnyMessage, BaseMessage, SystemMessage, trim_messages
+from langchain_core.messages import (
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    trim_messages,
+)
 from langchain_core.messages.utils import count_tokens_approximately
+
+from agent.conversation.prompts import LANGUAGE_REMINDER
 
 TokenCounter = Callable[[Sequence[BaseMessage]], int]
 """Counts the tokens a list of messages takes in a prompt."""
@@ -51,6 +59,23 @@ def render_system_prompt(
     return SystemMessage(content=text)
 
 
+def remind_language(prompt: Sequence[BaseMessage], language: str) -> list[BaseMessage]:
+    """Return ``prompt`` with the reply language restated after its newest user message.
+
+    Only the prompt changes; the thread keeps the message as the user wrote it.
+    """
+    reminded = list(prompt)
+    for index in range(len(reminded) - 1, -1, -1):
+        message = reminded[index]
+        if isinstance(message, HumanMessage):
+            note = LANGUAGE_REMINDER.format(language=language)
+            reminded[index] = message.model_copy(
+                update={"content": f"{message_text(message)}\n\n{note}"}
+            )
+            break
+    return reminded
+
+
 def count_tokens(messages: Sequence[BaseMessage]) -> int:
     """Count the tokens of ``messages`` without any network access.
 
@@ -67,19 +92,25 @@ def build_prompt(
     system: SystemMessage,
     max_tokens: int,
     count: TokenCounter = count_tokens,
+    language: str | None = None,
 ) -> list[BaseMessage]:
     """Return the system message and the newest whole messages that fit ``max_tokens``.
 
     The kept history starts on a human message, so the model never sees a reply
-    without the question it answers; a message is never cut in half.
+    without the question it answers; a message is never cut in half. With a
+    ``language``, the newest user message is followed by a reminder of it
+    (:func:`remind_language`), whose tokens count against the budget too.
     """
+    reserve = 0
+    if language is not None:
+        reserve = count([HumanMessage(LANGUAGE_REMINDER.format(language=language))])
     trimmed = trim_messages(
         [system, *history],
-        max_tokens=max_tokens,
+        max_tokens=max(0, max_tokens - reserve),
         token_counter=count,
         strategy="last",
         include_system=True,
         start_on="human",
         allow_partial=False,
     )
-    return list(trimmed)
+    return list(trimmed) if language is None else remind_language(trimmed, language)

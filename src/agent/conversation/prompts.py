@@ -1,9 +1,19 @@
 """Default prompts used by the chatbot."""
 
 SYSTEM_PROMPT = (
-    "You are a helpful assistant. Answer all questions to the best of your ability in {language}."
+    "You are a helpful assistant chatting with a user. Answer all questions to the best of "
+    "your ability. Always answer in {language}, whatever language the user writes in."
 )
 """The default system prompt template; ``{language}`` is the thread's reply language."""
 
 DEFAULT_LANGUAGE = "English"
 """The reply language of a thread that never set one."""
+
+LANGUAGE_REMINDER = "(Answer in {language}.)"
+"""Added to the newest user message of the prompt (not of the thread).
+
+Measured with the embedded Qwen2.5 0.5B: told only in the system prompt, it
+answered English questions in English in threads set to German, Japanese or
+Korean; with this line after the question, 18 of 20 replies were in the
+thread's language.
+"""

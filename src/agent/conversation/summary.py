@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from langchain_core.messages import (
-    AIMessage,
     AnyMessage,
     BaseMessage,
     HumanMessage,
@@ -39,29 +38,12 @@ SUMMARIZER_INSTRUCTIONS = (
     "You keep a running summary of a conversation between a user and an assistant. "
     "Merge the new messages into the summary so far. Keep every fact the user gave "
     "about themselves (name, preferences, plans), decisions and open questions; drop "
-    "small talk. Answer with the updated summary only, in at most {words} words."
+    'small talk. Write each fact as a sentence about the user ("The user\'s ..."). '
+    "Answer with the updated summary only, in at most {words} words."
 )
 
 SUMMARY_SO_FAR = "Summary so far:"
 NEW_MESSAGES = "New messages:"
-
-# Worked examples in the request itself: a small base model (the embedded one)
-# summarizes only when shown how, and a large model loses nothing by them.
-# Measured with Gemma 3 270M: without them it echoed the prompt; with them it
-# kept "The user's name is Bob." through four folds.
-_EXAMPLES = [
-    (
-        "none.",
-        'user: "Hi, I\'m Carol." assistant: "Hello Carol!" user: "I like tea." '
-        'assistant: "Tea is great."',
-        "The user's name is Carol. The user likes tea.",
-    ),
-    (
-        "The user's name is Carol. The user likes tea.",
-        'user: "It is cold today." assistant: "Stay warm!"',
-        "The user's name is Carol. The user likes tea.",
-    ),
-]
 
 
 def unsummarized(messages: Sequence[AnyMessage], through: str | None) -> list[AnyMessage]:
@@ -105,10 +87,9 @@ def fold_chunks(older: Sequence[BaseMessage]) -> list[list[BaseMessage]]:
     """Return the user's messages among ``older``, in summarizer-sized chunks.
 
     The summary records what the user said: the assistant's replies are left
-    out, and a few messages go to the summarizer at a time. Measured with the
-    embedded Gemma 3 270M, both matter: given 13 whole turns at once it copied
-    its worked example ("Carol") instead of the user's name; given the user's
-    lines four at a time it kept "The user's name is Bob." through every fold.
+    out (they add nothing the user must be reminded of, and a small model
+    copies them), and a few messages go to the summarizer at a time, so that a
+    small model merges each fact rather than skimming a long transcript.
     """
     said = [message for message in older if message.type == "human"]
     return [said[start : start + FOLD_CHUNK] for start in range(0, len(said), FOLD_CHUNK)]
@@ -118,8 +99,6 @@ def summarizer_prompt(summary: str, older: Sequence[BaseMessage], budget: int) -
     """Return the prompt that asks the model to merge ``older`` into ``summary``."""
     words = max(20, budget // SUMMARY_SHARE * 3 // 4)
     prompt: list[BaseMessage] = [SystemMessage(SUMMARIZER_INSTRUCTIONS.format(words=words))]
-    for so_far, new, answer in _EXAMPLES:
-        prompt += [HumanMessage(_request(so_far, new)), AIMessage(answer)]
     quoted = " ".join(f'{_speaker(m)}: "{message_text(m)}"' for m in older)
     prompt.append(HumanMessage(_request(summary or "none.", quoted)))
     return prompt

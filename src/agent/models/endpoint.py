@@ -23,14 +23,15 @@ from langchain_openai import ChatOpenAI
 
 from agent import settings
 from agent.conversation.context import Context
+from agent.models.local.tokenizer import cached_served_model, served_model
 
 logger = logging.getLogger(__name__)
 
 EMBEDDED_API_KEY = "sk-embedded-no-key-needed"
 """The embedded server checks no key, but the OpenAI client insists on one."""
 
-EMBEDDED_MAX_REPLY_TOKENS = 256
-"""A cap on one reply of the small embedded model, which can ramble."""
+MIN_REPLY_TOKENS = 16
+"""The embedded model's reply cap never goes below this, however full its context."""
 
 OPENAI_DEFAULT_MODEL = "gpt-4o-mini"
 """The model used on OpenAI when no name is configured."""
@@ -178,6 +179,8 @@ async def model_name(requested: str = "") -> str:
         return EMBEDDED_MODEL_NAME
     if endpoint.kind == "openai" or endpoint.base_url is None:
         return OPENAI_DEFAULT_MODEL
+    if endpoint.kind == "embedded" and (served := await served_model(endpoint.base_url)):
+        return served.name
     if endpoint.base_url not in _served_names:
         _served_names[endpoint.base_url] = await _first_served_model(endpoint)
     return _served_names[endpoint.base_url]
@@ -209,10 +212,26 @@ async def named(context: Context) -> Context:
     return context if name == context.model else replace(context, model=name)
 
 
+def reply_cap(endpoint: Endpoint, context: Context) -> int | None:
+    """Return the most tokens one reply may take, or None for no cap of ours.
+
+    For the embedded model: ``CHATBOT_MAX_REPLY_TOKENS``, or less when the
+    model's context window (``n_ctx``, which prompt and reply share) leaves less
+    room beside the prompt's budget. A small model can ramble; this bounds it.
+    """
+    if endpoint.kind != "embedded" or endpoint.base_url is None:
+        return None
+    cap = settings.MAX_REPLY_TOKENS.get()
+    served = cached_served_model(endpoint.base_url)
+    if served is not None:
+        cap = min(cap, served.n_ctx - context.max_history_tokens)
+    return max(MIN_REPLY_TOKENS, cap)
+
+
 def load_chat_model(context: Context) -> BaseChatModel:
     """Return the chat model for this run's context (its model name filled in by :func:`named`)."""
     endpoint = resolve_endpoint()
-    max_tokens = EMBEDDED_MAX_REPLY_TOKENS if endpoint.kind == "embedded" else None
+    max_tokens = reply_cap(endpoint, context)
     return _chat_openai(
         context.model or OPENAI_DEFAULT_MODEL,
         context.temperature,

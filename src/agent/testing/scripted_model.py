@@ -210,6 +210,15 @@ async def tokenize_count(request: Request) -> Response:
     return JSONResponse({"count": len(text.split()) + 1})
 
 
+SERVED_FORMAT = {"chat_format": "chatml", "n_ctx": 4096, "per_message": 3, "per_prompt": 2}
+"""What the scripted server says of its chat format at ``/extras/chatbot`` (like the embedded one)."""
+
+
+async def describe_model(_: Request) -> Response:
+    """Describe the served model like the embedded server's ``/extras/chatbot``."""
+    return JSONResponse({"name": SERVED_MODEL, **SERVED_FORMAT})
+
+
 async def list_models(_: Request) -> Response:
     """List the one model served, like any OpenAI-compatible server."""
     return JSONResponse({"object": "list", "data": [{"id": SERVED_MODEL, "object": "model"}]})
@@ -220,6 +229,7 @@ app = Starlette(
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/extras/tokenize/count", tokenize_count, methods=["POST"]),
+        Route("/extras/chatbot", describe_model, methods=["GET"]),
     ]
 )
 

@@ -1,6 +1,8 @@
-"""The embedded local model: Gemma 3 270M served by llama-cpp-python.
+"""The embedded local model, served by llama-cpp-python: no key, no network.
 
-``transcript`` formats a chat as the plain transcript the base model continues,
-``server`` is the model server process (``python -m agent.models.local``), and
-``launcher`` starts and stops that process from the LangGraph server.
+``weights`` finds the GGUF file (the bundled Qwen2.5-Coder 0.5B Instruct, or
+``CHATBOT_MODEL_FILE``), ``chat_formats`` picks the chat format it needs,
+``server`` is the model server process (``python -m agent.models.local``),
+``tokenizer`` counts prompts as that server will, and ``launcher`` starts and
+stops the process from the LangGraph server.
 """

@@ -1,4 +1,4 @@
-"""Entry point: ``python -m agent.models.local --port N``."""
+"""Entry point: ``python -m agent.models.local --model FILE --port N``."""
 
 from agent.models.local.server import main
 

@@ -10,7 +10,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -18,12 +18,16 @@ import httpx
 from agent.conversation.context import Context
 from agent.conversation.prompt import render_system_prompt
 from agent.conversation.prompts import DEFAULT_LANGUAGE
-from agent.models.local.weights import ensure_weights
+from agent.models.local.tokenizer import model_tokenizer, served_model
+from agent.models.local.weights import WeightsError, model_file
 
 logger = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_S = 300.0
-"""First start assembles the 253 MB model file; later starts take about a second."""
+"""Loading a model file takes about a second here; a big user file may take longer."""
+
+PROGRESS_STEP = 0.1
+"""Share of the bundled model file between two progress lines while it is assembled."""
 
 
 class EmbeddedModelError(RuntimeError):
@@ -69,12 +73,31 @@ async def _wait_until_ready(
     )
 
 
+def _progress_logger() -> Callable[[int, int], None]:
+    """Return a progress callback that logs every tenth of the file once."""
+    next_share = PROGRESS_STEP
+
+    def report(done: int, total: int) -> None:
+        nonlocal next_share
+        if total and done / total >= next_share:
+            logger.info(
+                "Assembling the embedded model file: %d%% (%d of %d MB)",
+                round(100 * done / total),
+                done // 1_000_000,
+                total // 1_000_000,
+            )
+            while next_share <= done / total:
+                next_share += PROGRESS_STEP
+
+    return report
+
+
 async def _model_file() -> Path:
-    """Assemble the model file if needed (in a thread) and log how long it took."""
+    """Find (or assemble, once) the model file in a thread, and log how long it took."""
     started = time.monotonic()
     try:
-        path = await asyncio.to_thread(ensure_weights)
-    except SystemExit as error:  # the weights package is missing
+        path = await asyncio.to_thread(model_file, _progress_logger())
+    except WeightsError as error:
         raise EmbeddedModelError(str(error)) from None
     logger.info("Embedded model file ready in %.1f s: %s", time.monotonic() - started, path)
     return path
@@ -84,10 +107,13 @@ async def _warm_up(base_url: str) -> None:
     """Have the model read the start every conversation's prompt shares, once, at start-up.
 
     llama.cpp keeps the last prompt evaluated and reuses its longest common
-    prefix, so the first real reply skips the system prompt and the few-shot
-    preamble (about 0.6 s of the first reply on 2 cores, measured).
+    prefix, so the first real reply skips the system prompt (in the chat
+    format of the model served). The token counter measures that format first,
+    so the warmed prefix is the last prompt the model read.
     """
     started = time.monotonic()
+    await model_tokenizer(base_url).calibrate()
+    await served_model(base_url)
     try:
         system = render_system_prompt(Context().system_prompt, DEFAULT_LANGUAGE)
     except ValueError:  # a broken template: the first run reports it
@@ -135,12 +161,14 @@ async def embedded_model_server(
     port = port or free_port(host)
     base_url = f"http://{host}:{port}/v1"
     # Assembled here rather than in the model server, so its time is logged apart.
-    await _model_file()
+    path = await _model_file()
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "agent.models.local",
+        "--model",
+        str(path),
         "--host",
         host,
         "--port",

@@ -1,6 +1,8 @@
-"""The embedded model server: llama-cpp-python's OpenAI-compatible app.
+"""The embedded model server: llama-cpp-python's OpenAI-compatible app for one GGUF file.
 
-Run as ``python -m agent.models.local --port N``; the launcher does this for you.
+Run as ``python -m agent.models.local --model FILE --port N``; the launcher does
+this for you. Besides the OpenAI routes it answers ``GET /extras/chatbot`` with
+what clients need to know of the model it serves (:class:`ServedModel`).
 """
 
 from __future__ import annotations
@@ -10,21 +12,71 @@ import ctypes
 import os
 import signal
 import sys
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from agent.models.local.transcript import (
-    CHAT_FORMAT_NAME,
-    STOP_SEQUENCES,
-    render_transcript,
-    strip_reply_start,
-)
-from agent.models.local.weights import ensure_weights
+from agent import settings
+from agent.models.local.chat_formats import GEMMA, choose_chat_format, register_gemma_format
+from agent.models.local.weights import BUNDLED, check_model_file
 
-MODEL_ALIAS = "gemma-3-270m"
-"""The name the server answers to (any requested model name is served by it)."""
+INFO_PATH = "/extras/chatbot"
+"""The route that describes the served model."""
+
+DEFAULT_N_THREADS = os.cpu_count() or 1
+"""Threads for generation and prompt reading, unless ``--n-threads`` says otherwise."""
 
 _PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """What the server tells about the model it serves.
+
+    Attributes:
+        name: The model's name (the bundled model's, or the file's stem).
+        chat_format: The llama-cpp-python chat format, or ``file template``.
+        n_ctx: The context window in tokens (prompt and reply together).
+        per_message: Tokens the chat format adds around each message.
+        per_prompt: Tokens it adds once per prompt (the reply's cue, a BOS).
+    """
+
+    name: str
+    chat_format: str
+    n_ctx: int
+    per_message: int = 0
+    per_prompt: int = 0
+
+
+PROBES = (
+    [{"role": "system", "content": "a"}, {"role": "user", "content": "b"}],
+    [
+        {"role": "system", "content": "a"},
+        {"role": "user", "content": "b"},
+        {"role": "assistant", "content": "c"},
+        {"role": "user", "content": "d"},
+    ],
+)
+"""Two chats that differ by two messages: what the format adds per message, and per prompt."""
+
+
+def measure_chat_format(llama: Any, served: ServedModel) -> ServedModel:
+    """Return ``served`` with the tokens its chat format adds, as ``llama`` reads them."""
+
+    def prompt_tokens(messages: list[dict[str, str]]) -> int:
+        reply = llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0)
+        return int(reply["usage"]["prompt_tokens"])
+
+    def text_tokens(messages: list[dict[str, str]]) -> int:
+        return sum(
+            len(llama.tokenize(m["content"].encode(), add_bos=False, special=True))
+            for m in messages
+        )
+
+    short, long = (prompt_tokens(probe) for probe in PROBES)
+    per_message = max(0, (long - short - (text_tokens(PROBES[1]) - text_tokens(PROBES[0]))) // 2)
+    per_prompt = max(0, short - text_tokens(PROBES[0]) - 2 * per_message)
+    return replace(served, per_message=per_message, per_prompt=per_prompt)
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -38,51 +90,47 @@ def _die_with_parent(parent_pid: int) -> None:
         sys.exit(0)
 
 
-def register_chat_format() -> None:
-    """Register the transcript format, with the reply's leading space removed."""
-    from llama_cpp import llama_chat_format
+def read_metadata(model_path: Path) -> dict[str, Any]:
+    """Return the GGUF metadata of ``model_path`` (reads only its vocabulary, not its weights)."""
+    from llama_cpp import Llama
 
-    def transcript_format(
-        *, messages: list[Any], **_: Any
-    ) -> llama_chat_format.ChatFormatterResponse:
-        return llama_chat_format.ChatFormatterResponse(
-            prompt=render_transcript(messages), stop=list(STOP_SEQUENCES)
-        )
+    llama = Llama(model_path=str(model_path), vocab_only=True, verbose=False)
+    try:
+        return dict(llama.metadata)
+    finally:
+        llama.close()
 
-    complete: Any = llama_chat_format.chat_formatter_to_chat_completion_handler(transcript_format)
 
-    def complete_without_leading_space(*args: Any, **kwargs: Any) -> Any:
-        result = complete(*args, **kwargs)
-        if kwargs.get("stream"):
-            return strip_reply_start(result)
-        for choice in result["choices"]:
-            choice["message"]["content"] = (choice["message"]["content"] or "").lstrip()
-        return result
+def describe_model(model_path: Path, metadata: dict[str, Any], n_ctx: int) -> ServedModel:
+    """Decide how to serve ``model_path``: its name, chat format and context window.
 
-    registry: Any = llama_chat_format.LlamaChatCompletionHandlerRegistry()  # type: ignore[no-untyped-call]
-    registry.register_chat_completion_handler(
-        CHAT_FORMAT_NAME, complete_without_leading_space, overwrite=True
+    The context window is ``n_ctx`` (``CHATBOT_MODEL_CONTEXT``), or less when
+    the model was trained on fewer tokens.
+    """
+    bundled = model_path.name == BUNDLED.file_name
+    chat_format = choose_chat_format(
+        metadata, bundled=bundled, requested=settings.CHAT_FORMAT.get()
+    )
+    architecture = metadata.get("general.architecture", "")
+    trained = int(metadata.get(f"{architecture}.context_length") or n_ctx)
+    return ServedModel(
+        name=BUNDLED.name if bundled else model_path.stem,
+        chat_format=chat_format or "file template",
+        n_ctx=min(n_ctx, trained),
     )
 
 
-DEFAULT_N_CTX = 4096
-"""The context window, in tokens, unless ``--n-ctx`` says otherwise."""
-
-DEFAULT_N_THREADS = os.cpu_count() or 1
-"""Threads for generation and prompt reading, unless ``--n-threads`` says otherwise."""
-
-
 def model_settings(
-    model_path: Path, n_ctx: int = DEFAULT_N_CTX, n_threads: int = DEFAULT_N_THREADS
+    model_path: Path, served: ServedModel, n_threads: int = DEFAULT_N_THREADS
 ) -> Any:
     """Return llama-cpp-python's ``ModelSettings`` the embedded server loads the model with."""
     from llama_cpp.server.settings import ModelSettings
 
     return ModelSettings(
         model=str(model_path),
-        model_alias=MODEL_ALIAS,
-        chat_format=CHAT_FORMAT_NAME,
-        n_ctx=n_ctx,
+        model_alias=served.name,
+        chat_format=None if served.chat_format == "file template" else served.chat_format,
+        n_ctx=served.n_ctx,
         n_threads=n_threads,
         n_threads_batch=n_threads,
         verbose=False,
@@ -92,26 +140,43 @@ def model_settings(
 def serve(host: str, port: int, model_path: Path, n_ctx: int, n_threads: int) -> None:
     """Load the model and serve the OpenAI-compatible API until stopped."""
     import uvicorn
-    from llama_cpp.server.app import create_app
+    from llama_cpp.server import app as llama_app
     from llama_cpp.server.settings import ServerSettings
 
-    register_chat_format()
-    app = create_app(
+    served = describe_model(model_path, read_metadata(model_path), n_ctx)
+    if served.chat_format == GEMMA:
+        register_gemma_format()
+    app = llama_app.create_app(
+        # A new request must not cut off a reply still streaming to another client.
         server_settings=ServerSettings(host=host, port=port, interrupt_requests=False),
-        model_settings=[model_settings(model_path, n_ctx, n_threads)],
+        model_settings=[model_settings(model_path, served, n_threads)],
+    )
+    proxy: Any = llama_app._llama_proxy  # loaded by create_app
+    served = measure_chat_format(proxy(), served)
+
+    async def info() -> dict[str, Any]:
+        return asdict(served)
+
+    app.add_api_route(INFO_PATH, info, methods=["GET"])
+    print(  # noqa: T201 - the launcher's log shows what is served
+        f"Serving {served.name} ({served.chat_format}, {served.n_ctx} tokens of context)",
+        file=sys.stderr,
+        flush=True,
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Parse the command line, make sure the weights exist, and serve."""
+    """Parse the command line and serve the model file."""
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, required=True, help="the GGUF file to serve")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--n-ctx", type=int, default=DEFAULT_N_CTX, help="context window in tokens")
+    parser.add_argument("--n-ctx", type=int, default=settings.MODEL_CONTEXT.get())
     parser.add_argument("--n-threads", type=int, default=DEFAULT_N_THREADS)
     parser.add_argument("--parent-pid", type=int, help="exit when this process exits")
     args = parser.parse_args(argv)
     if args.parent_pid:
         _die_with_parent(args.parent_pid)
-    serve(args.host, args.port, ensure_weights(), args.n_ctx, args.n_threads)
+    model_path = check_model_file(args.model, "--model")
+    serve(args.host, args.port, model_path, args.n_ctx, args.n_threads)

