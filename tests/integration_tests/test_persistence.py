@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
+from langgraph_sdk.errors import NotFoundError
 
 from agent.models.local.launcher import free_port
 from agent.testing import scripted_model as fake_model
@@ -64,14 +65,18 @@ async def test_postgres_keeps_conversations_in_the_database_across_restarts(
                     "SELECT thread_id, count(*) FROM chatbot.checkpoints GROUP BY thread_id"
                 ).fetchall()
             )
-            blobs = db.execute(
-                "SELECT count(*) FROM chatbot.checkpoint_blobs "
+            # The transcript is a DeltaChannel: its messages are stored as each step's
+            # writes, not as a copy of the whole list per checkpoint.
+            writes = db.execute(
+                "SELECT count(*) FROM chatbot.checkpoint_writes "
                 "WHERE thread_id = %s AND channel = 'messages'",
                 (thread_a,),
             ).fetchone()
         assert set(rows) == {thread_a, thread_b}
-        assert all(count <= 3 for count in rows.values()), f"old checkpoints kept: {rows}"
-        assert blobs is not None and blobs[0] >= 1
+        # Every checkpoint of these turns is in the database, for time travel.
+        history = await client.threads.get_history(thread_a, limit=100)
+        assert rows[thread_a] == len(history), rows
+        assert writes is not None and writes[0] == 4, "each message written once"
 
         before = await states(client, [thread_a, thread_b])
         server.stop()
@@ -110,12 +115,18 @@ async def test_sqlite_keeps_every_completed_turn_through_kill_9(tmp_path: Path) 
         server.start()
 
         client = get_client(url=server.url, api_key=None)
+
+        # The server re-indexes lost threads from the database as it starts: wait until
+        # they are listed as agent-chat-ui lists them (by graph id), however far the
+        # dev server's own index had been flushed before the kill.
+        async def all_listed() -> bool:
+            listed = await client.threads.search(metadata={"graph_id": "chatbot"}, limit=100)
+            return set(threads.values()) <= {t["thread_id"] for t in listed}
+
+        await wait_for(all_listed)
         after = await states(client, list(threads.values()))
         for key, texts in said.items():
             assert_whole_turns(after[threads[key]], texts)
-        listed = {t["thread_id"] for t in await client.threads.search(limit=100)}
-        assert set(threads.values()) <= listed
-        assert "Recovered 2 conversation(s)" in server.log()
         # The recovered thread goes on where it stopped.
         values = await say(client, threads["b"], "Thanks!")
         assert_whole_turns(values, [*said["b"], "Thanks!"])
@@ -192,11 +203,13 @@ async def test_turn_cut_off_by_kill_9_is_finished_after_restart(
         client = get_client(url=server.url, api_key=None)
 
         async def turn_finished() -> dict[str, Any] | None:
-            values: dict[str, Any] = (await client.threads.get_state(thread))["values"]
+            try:  # until the server has re-indexed the thread, it answers 404
+                values: dict[str, Any] = (await client.threads.get_state(thread))["values"]
+            except NotFoundError:
+                return None
             return values if len(values["messages"]) == 4 else None
 
         values = await wait_for(turn_finished)
         assert_whole_turns(values, ["first", "second"])
-        assert "Resumed 1 conversation turn(s)" in server.log()
     finally:
         server.stop()

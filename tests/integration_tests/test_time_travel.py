@@ -209,6 +209,20 @@ async def test_rollback_leaves_the_thread_exactly_as_it_was(client: LangGraphCli
     assert texts(await messages(client, thread)) == [*texts(before), "I win.", "Answered."]
 
 
+async def test_deleting_a_finished_runs_record_keeps_its_turn(client: LangGraphClient) -> None:
+    thread = await conversation(client, ["Hi! I'm Bob", "Nice weather."])
+    before = await client.threads.get_state(thread)
+    history_before = await client.threads.get_history(thread, limit=1000)
+    runs = await client.runs.list(thread)
+
+    await client.runs.delete(thread, runs[0]["run_id"])  # the newest turn's run
+
+    assert len(await client.runs.list(thread)) == len(runs) - 1
+    assert (await client.threads.get_state(thread))["values"] == before["values"]
+    history = await client.threads.get_history(thread, limit=1000)
+    assert [h["checkpoint"] for h in history] == [h["checkpoint"] for h in history_before]
+
+
 async def test_interrupt_keeps_the_users_message_without_a_half_reply(
     client: LangGraphClient,
 ) -> None:

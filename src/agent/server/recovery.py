@@ -77,15 +77,25 @@ async def _wait_until_serving(client: LangGraphClient) -> None:
 
 
 async def _reindex(client: LangGraphClient, stored: list[tuple[str, dict[str, Any]]]) -> int:
-    """Create index entries for stored threads the server does not know."""
+    """Create index entries for stored threads the server does not know; complete stale ones.
+
+    An entry flushed before the thread's first run lacks the graph id (and
+    owner) its runs added, so clients that list threads by graph id
+    (agent-chat-ui, the chat page) would not show it: those keys are put back.
+    """
     recovered = 0
     for thread_id, checkpoint_metadata in stored:
         try:
-            await client.threads.get(thread_id)
-            continue
+            known = await client.threads.get(thread_id)
         except Exception as error:
             if _status(error) != 404:
                 raise
+        else:
+            expected = thread_metadata(checkpoint_metadata)
+            missing = {k: v for k, v in expected.items() if k not in (known["metadata"] or {})}
+            if missing:
+                await client.threads.update(thread_id, metadata=missing)
+            continue
         await client.threads.create(
             thread_id=thread_id,
             metadata=thread_metadata(checkpoint_metadata),

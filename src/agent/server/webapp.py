@@ -25,6 +25,7 @@ from agent.models.endpoint import model_name, selected_kind
 from agent.models.local.launcher import embedded_model_server
 from agent.server.discovery import announce_url, withdraw_url
 from agent.server.recovery import recover_threads
+from agent.server.run_records import KeepTurnsOfDeletedRuns
 from agent.server.validation import RunInputValidation
 from agent.server.web.routes import chat_routes
 from agent.storage.checkpointer import checkpointer, describe
@@ -67,6 +68,6 @@ async def model_info(_: Request) -> JSONResponse:
 
 app = Starlette(
     routes=[Route("/chatbot/model", model_info), *chat_routes("/chat")],
-    middleware=[Middleware(RunInputValidation)],
+    middleware=[Middleware(RunInputValidation), Middleware(KeepTurnsOfDeletedRuns)],
     lifespan=lifespan,
 )

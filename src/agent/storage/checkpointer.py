@@ -41,6 +41,7 @@ from psycopg.types.json import Jsonb
 
 from agent import settings
 from agent.conversation.state import Transcript
+from agent.storage.kept_runs import runs_to_forget
 from agent.storage.retention import Lineage, plan
 
 IN_MEMORY = ":memory:"
@@ -304,8 +305,8 @@ class SqliteSaver(_RecentTurns, AsyncSqliteSaver):
             await self.conn.commit()
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Delete every checkpoint (and its writes) that these runs saved."""
-        ids = [str(run_id) for run_id in run_ids]
+        """Delete every checkpoint (and its writes) that these runs saved (a rollback)."""
+        ids = runs_to_forget(run_ids)
         if not ids:
             return
         await self.setup()
@@ -407,8 +408,8 @@ class PostgresSaver(_RecentTurns, AsyncPostgresSaver):
             )
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Delete every checkpoint (and its writes and blobs) that these runs saved."""
-        ids = [str(run_id) for run_id in run_ids]
+        """Delete every checkpoint (and its writes and blobs) that these runs saved (a rollback)."""
+        ids = runs_to_forget(run_ids)
         if not ids:
             return
         async with self._cursor() as cursor:
