@@ -204,7 +204,13 @@ def build_graph(
         return {"summary": summary, "summarized_through": older[-1].id}
 
     async def call_model(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Answer the newest message, in the thread's language, within the token budget."""
+        """Answer the newest message, in the thread's language, within the token budget.
+
+        Only a user's message is answered: a run replayed after a crash rewrites
+        messages the thread already holds (same ids), and its turn was answered.
+        """
+        if not state["messages"] or not isinstance(state["messages"][-1], HumanMessage):
+            return {}
         context = runtime.context or Context()
         system = _system(state, context, await _memory(runtime.store, context))
         recent = _recent(state)

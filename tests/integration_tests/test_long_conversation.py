@@ -41,19 +41,27 @@ async def test_forty_turns_fold_into_a_summary_kept_in_thread_state(
     assert 0 < marker < len(values["messages"]) - 2, "the oldest turns were folded"
 
 
-async def test_embedded_model_counts_with_gemmas_own_tokenizer() -> None:
-    from langchain_core.messages import HumanMessage
+async def test_embedded_model_counts_a_prompt_exactly_as_the_model_reads_it() -> None:
+    import httpx
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+    from langchain_core.messages.utils import convert_to_openai_messages
 
     from agent.models.local.launcher import embedded_model_server
-    from agent.models.token_count import PER_MESSAGE, ModelTokenizer, approximate
+    from agent.models.local.tokenizer import approximate, model_tokenizer
 
+    korean = "안녕하세요, 저는 민수입니다. 만나서 반갑습니다."
+    prompt = [
+        SystemMessage("You are a helpful assistant. Always answer in Korean."),
+        HumanMessage(korean),
+        AIMessage("반갑습니다, 민수 님!"),
+        HumanMessage("What's my name?"),
+    ]
     async with embedded_model_server() as base_url:
-        tokenizer = ModelTokenizer(base_url)
-        korean = HumanMessage("안녕하세요, 저는 밥입니다. 만나서 반갑습니다.")
-        await tokenizer.prepare([HumanMessage("Hi! I'm Bob"), korean])
-        preamble = tokenizer([])
-        assert preamble > 0, "the transcript's preamble is part of every prompt"
-        # Gemma's tokenizer, measured: 6 and 11 tokens; the approximation says 4 and 8.
-        assert tokenizer([HumanMessage("Hi! I'm Bob")]) - preamble == 6 + PER_MESSAGE
-        assert tokenizer([korean]) - preamble == 11 + PER_MESSAGE
-        assert approximate(str(korean.content)) == 8
+        tokenizer = model_tokenizer(base_url)
+        await tokenizer.prepare(prompt)
+        body = {"messages": convert_to_openai_messages(prompt), "max_tokens": 1}
+        async with httpx.AsyncClient(timeout=120) as client:
+            reply = (await client.post(f"{base_url}/chat/completions", json=body)).json()
+    # The whole prompt, chat format included, as the model server itself counted it.
+    assert tokenizer(prompt) == reply["usage"]["prompt_tokens"]
+    assert tokenizer([HumanMessage(korean)]) != approximate(korean) + tokenizer.per_message

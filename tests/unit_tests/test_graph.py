@@ -96,3 +96,15 @@ async def test_long_history_is_trimmed_to_budget_on_a_human_message(turn, fake_m
 async def test_message_over_budget_fails_clearly(turn) -> None:
     with pytest.raises(ValueError, match="does not fit in the token budget"):
         await turn("a", "word " * 500, context=Context(max_history_tokens=50))
+
+
+async def test_a_replayed_run_neither_duplicates_the_message_nor_answers_twice(
+    chatbot, fake_model
+) -> None:
+    # langgraph dev may run a request again after a crash; the server fixed its ids.
+    config = {"configurable": {"thread_id": "replayed"}}
+    request = {"messages": [{"role": "user", "content": "Hi! I'm Bob", "id": "m-1"}]}
+    await chatbot.ainvoke(request, config, context=Context())
+    state = await chatbot.ainvoke(request, config, context=Context())
+    assert [m.content for m in state["messages"]] == ["Hi! I'm Bob", "reply 1"]
+    assert len(fake_model.prompts) == 1

@@ -231,6 +231,7 @@ def test_a_name_must_be_written_as_a_name() -> None:
 
 
 async def test_the_extraction_reply_is_capped_short_on_the_embedded_model(embedded_url) -> None:
+    from agent.models.endpoint import reply_cap, resolve_endpoint
     from agent.testing import scripted_model
 
     scripted_model.settings.replies = ["Nice to meet you!", "name: Zanele"]
@@ -241,7 +242,8 @@ async def test_the_extraction_reply_is_capped_short_on_the_embedded_model(embedd
         {"messages": [{"role": "user", "content": "I'm Zanele."}]}, config, context=Context()
     )
     chat, extract = scripted_model.settings.bodies
-    assert chat["max_tokens"] == 256 and extract["max_tokens"] == 64
+    assert chat["max_tokens"] == reply_cap(resolve_endpoint(), Context())
+    assert extract["max_tokens"] == 64
     assert extract["messages"][0]["content"] == extraction.INSTRUCTIONS
     assert await facts_of(store, "local") == {"name": "Zanele"}
 

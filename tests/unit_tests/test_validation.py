@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from agent.server.validation import (
@@ -10,6 +12,7 @@ from agent.server.validation import (
     check_run_input,
     check_state_values,
     requested_checkpoint,
+    with_message_ids,
 )
 
 
@@ -106,3 +109,26 @@ def test_the_checkpoint_a_run_starts_from_is_found_in_either_spelling() -> None:
         requested_checkpoint({"checkpoint": {"checkpoint_id": "c2", "checkpoint_ns": ""}}) == "c2"
     )
     assert requested_checkpoint({"input": None}) is None
+
+
+def test_run_requests_get_fixed_message_ids_so_a_replay_appends_nothing() -> None:
+    body = json.dumps(
+        {
+            "input": {
+                "messages": [
+                    {"role": "user", "content": "Hi"},
+                    {"role": "user", "content": "again", "id": "mine"},
+                ]
+            }
+        }
+    ).encode()
+    messages = json.loads(with_message_ids(body))["input"]["messages"]
+    assert messages[0]["id"] and messages[1]["id"] == "mine"
+    batch = json.loads(
+        with_message_ids(
+            json.dumps(
+                [{"input": {"messages": [{"role": "user", "content": "x"}]}}, {"input": None}]
+            ).encode()
+        )
+    )
+    assert batch[0]["input"]["messages"][0]["id"] and batch[1]["input"] is None

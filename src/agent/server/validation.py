@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,8 +42,8 @@ _THREAD = r"/threads/(?P<thread_id>[^/]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(rf"^({_THREAD})?/runs(/stream|/wait)?/?$"), "run"),
     ("POST", re.compile(r"^/runs/batch/?$"), "batch"),
-    ("POST", re.compile(rf"^({_THREAD})?/runs/crons/?$"), "run"),
-    ("PATCH", re.compile(r"^/runs/crons/[^/]+/?$"), "run"),
+    ("POST", re.compile(rf"^({_THREAD})?/runs/crons/?$"), "cron"),
+    ("PATCH", re.compile(r"^/runs/crons/[^/]+/?$"), "cron"),
     ("POST", re.compile(rf"^{_THREAD}/state/?$"), "state"),
     ("POST", re.compile(r"^/threads/?$"), "thread"),
 ]
@@ -167,7 +168,7 @@ def check_request(kind: str, payload: Any) -> None:
         return
     if not isinstance(payload, Mapping):
         raise InvalidInput("The request body must be a JSON object.")
-    if kind == "run":
+    if kind in ("run", "cron"):
         check_run_input(payload.get("input"))
     elif kind == "state":
         check_state_values(payload.get("values"))
@@ -224,7 +225,35 @@ class RunInputValidation:
         if problem:
             await _reject(send, problem)
             return
+        if kind in ("run", "batch"):
+            body = with_message_ids(body)
+            scope = {**scope, "headers": _with_length(scope["headers"], len(body))}
         await self.app(scope, _replay(body, receive), send)
+
+
+def with_message_ids(body: bytes) -> bytes:
+    """Return a run request's body with an id on every input message that has none.
+
+    The server keeps a run's input until the run is done, and ``langgraph dev``
+    runs again, after a crash, a run its last index flush saw pending. With ids
+    fixed when the run is requested, such a replay rewrites the same messages
+    instead of appending copies (and the model node does not answer twice).
+    Crons are left alone: each of their runs must add new messages.
+    """
+    payload = json.loads(body)
+    runs = payload if isinstance(payload, list) else [payload]
+    for run in runs:
+        run_input = run.get("input") if isinstance(run, Mapping) else None
+        messages = run_input.get("messages") if isinstance(run_input, Mapping) else None
+        for message in messages or []:
+            if isinstance(message, dict) and not message.get("id"):
+                message["id"] = str(uuid.uuid4())
+    return json.dumps(payload).encode()
+
+
+def _with_length(headers: Any, length: int) -> list[tuple[bytes, bytes]]:
+    kept = [(name, value) for name, value in headers if name.lower() != b"content-length"]
+    return [*kept, (b"content-length", str(length).encode())]
 
 
 def _route(scope: Scope) -> tuple[str, str | None] | None:
