@@ -39,6 +39,7 @@ from agent.conversation.prompt import (
     build_prompt,
     count_tokens,
     message_text,
+    remind_language,
     render_system_prompt,
 )
 from agent.conversation.prompts import DEFAULT_LANGUAGE
@@ -213,13 +214,12 @@ def build_graph(
             return {}
         context = runtime.context or Context()
         system = _system(state, context, await _memory(runtime.store, context))
-        recent = _recent(state)
+        recent = remind_language(_recent(state), state.get("language") or DEFAULT_LANGUAGE)
         prompt = build_prompt(
             recent,
             system=system,
             max_tokens=context.max_history_tokens,
             count=await counter([system, *recent]),
-            language=state.get("language") or DEFAULT_LANGUAGE,
         )
         if not any(isinstance(message, HumanMessage) for message in prompt):
             raise ValueError(

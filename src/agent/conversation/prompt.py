@@ -59,21 +59,21 @@ def render_system_prompt(
     return SystemMessage(content=text)
 
 
-def remind_language(prompt: Sequence[BaseMessage], language: str) -> list[BaseMessage]:
-    """Return ``prompt`` with the reply language restated after its newest user message.
+def remind_language(history: Sequence[AnyMessage], language: str) -> list[AnyMessage]:
+    """Return ``history`` with the reply language restated after each user message.
 
-    Only the prompt changes; the thread keeps the message as the user wrote it.
+    Only the prompt changes; the thread keeps the messages as the user wrote
+    them. Every user message gets the same line, not just the newest, so the
+    prompt of one turn starts like the next one's and the model server's
+    prompt cache still holds (a line on the newest message alone moves each turn).
     """
-    reminded = list(prompt)
-    for index in range(len(reminded) - 1, -1, -1):
-        message = reminded[index]
-        if isinstance(message, HumanMessage):
-            note = LANGUAGE_REMINDER.format(language=language)
-            reminded[index] = message.model_copy(
-                update={"content": f"{message_text(message)}\n\n{note}"}
-            )
-            break
-    return reminded
+    note = LANGUAGE_REMINDER.format(language=language)
+    return [
+        message.model_copy(update={"content": f"{message_text(message)}\n\n{note}"})
+        if isinstance(message, HumanMessage)
+        else message
+        for message in history
+    ]
 
 
 def count_tokens(messages: Sequence[BaseMessage]) -> int:
@@ -92,25 +92,19 @@ def build_prompt(
     system: SystemMessage,
     max_tokens: int,
     count: TokenCounter = count_tokens,
-    language: str | None = None,
 ) -> list[BaseMessage]:
     """Return the system message and the newest whole messages that fit ``max_tokens``.
 
     The kept history starts on a human message, so the model never sees a reply
-    without the question it answers; a message is never cut in half. With a
-    ``language``, the newest user message is followed by a reminder of it
-    (:func:`remind_language`), whose tokens count against the budget too.
+    without the question it answers; a message is never cut in half.
     """
-    reserve = 0
-    if language is not None:
-        reserve = count([HumanMessage(LANGUAGE_REMINDER.format(language=language))])
     trimmed = trim_messages(
         [system, *history],
-        max_tokens=max(0, max_tokens - reserve),
+        max_tokens=max_tokens,
         token_counter=count,
         strategy="last",
         include_system=True,
         start_on="human",
         allow_partial=False,
     )
-    return list(trimmed) if language is None else remind_language(trimmed, language)
+    return list(trimmed)
