@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from agent.conversation.prompt import content_text
+
 EXPORT_FORMAT = "chatbot-conversation"
 """The ``format`` field of a JSON export (the page writes the same)."""
 
@@ -29,13 +31,8 @@ class BadExport(ValueError):
     """The file is not a conversation export; the message says what is wrong."""
 
 
-def text_of(content: Any) -> str:
-    """Return the text of a message's content (a string or a list of text parts)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return ""
+text_of = content_text
+"""The text of a message's content as the API returns it (a string or text parts)."""
 
 
 def messages_of(values: Any) -> list[dict[str, Any]]:

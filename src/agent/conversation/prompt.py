@@ -22,14 +22,22 @@ TokenCounter = Callable[[Sequence[BaseMessage]], int]
 SUMMARY_HEADING = "Summary of the earlier conversation:"
 
 
-def message_text(message: BaseMessage) -> str:
-    """Return a message's text, whether its content is a string or a list of parts."""
-    content: Any = message.content
+def content_text(content: Any) -> str:
+    """Return the text of message content: a string, or a list of text parts (others skipped)."""
     if isinstance(content, str):
         return content
-    return "".join(
-        part.get("text", "") if isinstance(part, dict) else str(part) for part in content
-    )
+    if isinstance(content, list):
+        return "".join(
+            part if isinstance(part, str) else str(part.get("text", ""))
+            for part in content
+            if isinstance(part, str) or (isinstance(part, dict) and "text" in part)
+        )
+    return ""
+
+
+def message_text(message: BaseMessage) -> str:
+    """Return a message's text, whether its content is a string or a list of parts."""
+    return content_text(message.content)
 
 
 def render_system_prompt(
