@@ -23,6 +23,11 @@ from agent.models.local.weights import BUNDLED, check_model_file
 INFO_PATH = "/extras/chatbot"
 """The route that describes the served model."""
 
+PROMPT_CACHE_BYTES = 1 << 30
+"""llama.cpp state of recent prompts kept in RAM (about 50 MB per full 4k-token prompt of the
+bundled model): a memory extraction or a summary between two replies no longer makes the
+next reply read its whole prompt again."""
+
 DEFAULT_N_THREADS = os.cpu_count() or 1
 """Threads for generation and prompt reading, unless ``--n-threads`` says otherwise."""
 
@@ -133,6 +138,9 @@ def model_settings(
         n_ctx=served.n_ctx,
         n_threads=n_threads,
         n_threads_batch=n_threads,
+        cache=True,
+        cache_type="ram",
+        cache_size=PROMPT_CACHE_BYTES,
         verbose=False,
     )
 
