@@ -21,14 +21,11 @@ from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
-from agent.models.local.launcher import free_port
 from agent.server.tokens import create_token
 from agent.testing import scripted_model
 from agent.testing.dev_server import (
     DevServer,
     dev_server_with_scripted_model,
-    server_environment,
-    write_config,
 )
 from agent.testing.turns import GRAPH_ID, user
 
@@ -401,24 +398,9 @@ def test_a_long_thread_reads_its_newest_checkpoints_and_older_ones_when_needed(
 
 @pytest.fixture(scope="module")
 def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    with scripted_model.running() as model_url:
-        workdir = tmp_path_factory.mktemp("page-app-auth")
-        write_config(workdir)
-        running = DevServer(
-            workdir=workdir,
-            port=free_port(),
-            env=server_environment(
-                OPENAI_BASE_URL=model_url,
-                OPENAI_API_KEY="scripted",
-                CHATBOT_AUTH_SECRET=SECRET,
-                CHATBOT_REMEMBER="false",
-            ),
-        )
-        running.start()
-        try:
-            yield running
-        finally:
-            running.stop()
+    workdir = tmp_path_factory.mktemp("page-app-auth")
+    with dev_server_with_scripted_model(workdir, CHATBOT_AUTH_SECRET=SECRET) as (running, _url):
+        yield running
 
 
 def signed_in(browser: Browser, user_id: str) -> tuple[Page, str]:

@@ -19,15 +19,12 @@ import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
-from agent.models.local.launcher import free_port
 from agent.server.tokens import create_token
 from agent.testing import scripted_model
 from agent.testing.dev_server import (
     CHATBOT_CLI,
     DevServer,
     dev_server_with_scripted_model,
-    server_environment,
-    write_config,
 )
 from agent.testing.turns import GRAPH_ID, user
 
@@ -226,24 +223,9 @@ def test_export_both_formats_import_rename_and_search(
 
 @pytest.fixture(scope="module")
 def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    with scripted_model.running() as model_url:
-        workdir = tmp_path_factory.mktemp("cli-app-auth")
-        write_config(workdir)
-        running = DevServer(
-            workdir=workdir,
-            port=free_port(),
-            env=server_environment(
-                OPENAI_BASE_URL=model_url,
-                OPENAI_API_KEY="scripted",
-                CHATBOT_AUTH_SECRET=SECRET,
-                CHATBOT_REMEMBER="false",
-            ),
-        )
-        running.start()
-        try:
-            yield running
-        finally:
-            running.stop()
+    workdir = tmp_path_factory.mktemp("cli-app-auth")
+    with dev_server_with_scripted_model(workdir, CHATBOT_AUTH_SECRET=SECRET) as (running, _url):
+        yield running
 
 
 def test_with_auth_on_each_user_imports_renames_and_searches_only_their_own(

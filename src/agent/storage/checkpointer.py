@@ -467,7 +467,13 @@ def redact(uri: str) -> str:
 
 
 @asynccontextmanager
-async def _postgres(variable: str, uri: str) -> AsyncIterator[PostgresSaver]:
+async def postgres_pool(variable: str, uri: str) -> AsyncIterator[Any]:
+    """Yield an open connection pool to ``uri``, in the chatbot's schema (created if needed).
+
+    Raises:
+        CheckpointerConfigError: the URI is malformed or the server cannot be
+            reached; the message names ``variable`` and never the password.
+    """
     from psycopg import OperationalError
     from psycopg.conninfo import conninfo_to_dict
     from psycopg.rows import dict_row
@@ -508,31 +514,49 @@ async def _postgres(variable: str, uri: str) -> AsyncIterator[PostgresSaver]:
             f"exists and the credentials are right, or unset {variable} to use SQLite."
         ) from None
     try:
-        saver = PostgresSaver(pool)
-        await saver.setup()
-        yield saver
+        yield pool
     finally:
         await pool.close()
 
 
 @asynccontextmanager
-async def _sqlite(path: Path) -> AsyncIterator[SqliteSaver]:
+async def sqlite_connection(path: Path, **options: Any) -> AsyncIterator[Any]:
+    """Yield an ``aiosqlite`` connection to ``path`` (its folder created if needed).
+
+    Raises:
+        CheckpointerConfigError: the file cannot be opened; the message names
+            ``CHATBOT_DATA_DIR``.
+    """
     import aiosqlite
 
     try:
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-        connection = await aiosqlite.connect(path)
+        connection = await aiosqlite.connect(path, **options)
     except (OSError, aiosqlite.Error) as error:
         raise CheckpointerConfigError(
             f"CHATBOT_DATA_DIR: cannot open the SQLite database {path} ({error}). "
             "Point CHATBOT_DATA_DIR at a writable directory."
         ) from None
     try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def _postgres(variable: str, uri: str) -> AsyncIterator[PostgresSaver]:
+    async with postgres_pool(variable, uri) as pool:
+        saver = PostgresSaver(pool)
+        await saver.setup()
+        yield saver
+
+
+@asynccontextmanager
+async def _sqlite(path: Path) -> AsyncIterator[SqliteSaver]:
+    async with sqlite_connection(path) as connection:
         saver = SqliteSaver(connection)
         await saver.setup()
         yield saver
-    finally:
-        await connection.close()
 
 
 @asynccontextmanager
