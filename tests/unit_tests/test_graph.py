@@ -28,9 +28,9 @@ async def test_second_turn_sends_the_whole_thread(turn, fake_model) -> None:
     second_prompt = fake_model.prompts[1]
     assert isinstance(second_prompt[0], SystemMessage)
     assert [type(m) for m in second_prompt[1:]] == [HumanMessage, AIMessage, HumanMessage]
-    # Each question is followed by the reply language, in the prompt only.
+    # The newest question is followed by the reply language, in the prompt only.
     assert [m.content for m in second_prompt[1:]] == [
-        "Hi! I'm Bob" + REMINDER,
+        "Hi! I'm Bob",
         "reply 1",
         "What's my name?" + REMINDER,
     ]

@@ -68,20 +68,24 @@ def render_system_prompt(
 
 
 def remind_language(history: Sequence[AnyMessage], language: str) -> list[AnyMessage]:
-    """Return ``history`` with the reply language restated after each user message.
+    """Return ``history`` with the reply language restated after its newest user message.
 
-    Only the prompt changes; the thread keeps the messages as the user wrote
-    them. Every user message gets the same line, not just the newest, so the
-    prompt of one turn starts like the next one's and the model server's
-    prompt cache still holds (a line on the newest message alone moves each turn).
+    Only the prompt changes; the thread keeps the message as the user wrote it.
+    Measured with the embedded model (``make bench-quality``): after the newest
+    message only, 85% of replies kept the thread's language; after every user
+    message (which would keep each prompt's start stable for llama.cpp's prompt
+    cache), 75%. So the next turn re-reads the last exchange, about 0.5-1 s.
     """
-    note = LANGUAGE_REMINDER.format(language=language)
-    return [
-        message.model_copy(update={"content": f"{message_text(message)}\n\n{note}"})
-        if isinstance(message, HumanMessage)
-        else message
-        for message in history
-    ]
+    reminded = list(history)
+    for index in range(len(reminded) - 1, -1, -1):
+        message = reminded[index]
+        if isinstance(message, HumanMessage):
+            note = LANGUAGE_REMINDER.format(language=language)
+            reminded[index] = message.model_copy(
+                update={"content": f"{message_text(message)}\n\n{note}"}
+            )
+            break
+    return reminded
 
 
 def count_tokens(messages: Sequence[BaseMessage]) -> int:

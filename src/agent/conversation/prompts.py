@@ -10,7 +10,7 @@ DEFAULT_LANGUAGE = "English"
 """The reply language of a thread that never set one."""
 
 LANGUAGE_REMINDER = "(Answer in {language}.)"
-"""Added after each user message of the prompt (not of the thread).
+"""Added after the newest user message of the prompt (not of the thread).
 
 Measured with the embedded Qwen2.5 0.5B: told only in the system prompt, it
 answered English questions in English in threads set to German, Japanese or
