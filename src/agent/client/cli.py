@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 import uuid
@@ -284,6 +285,9 @@ def chat(
     Ctrl-D leaves. /retry writes the last reply again, /edit [TEXT] changes your
     last message, /lang NAME changes the reply language, /new starts a fresh thread.
     """
+    # Ctrl-C is how a user stops a reply: make it raise KeyboardInterrupt even when
+    # whatever started this process ignored SIGINT (a background job's children do).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     client = _client()
     with _server_errors():
         if thread:
