@@ -56,7 +56,7 @@ from agent.memory import extraction, keeper
 from agent.memory.facts import MEMORY_SHARE, Fact, memory_section
 from agent.models.endpoint import (
     ModelCallError,
-    ModelNotConfiguredError,
+    capped,
     describe,
     explain_failure,
     load_chat_model,
@@ -101,23 +101,6 @@ def remembering(context: Context, config: RunnableConfig) -> bool:
 
 EXTRACTION_MAX_TOKENS = 64
 """Enough for every kind of fact on its own line; a small model goes on inventing past them."""
-
-
-def _short(model: BaseChatModel) -> Runnable[Any, BaseMessage]:
-    """Return ``model`` capped at :data:`EXTRACTION_MAX_TOKENS` a reply.
-
-    OpenAI gets ChatOpenAI's own cap (sent as ``max_completion_tokens``);
-    other servers, the embedded one included, read only the classic
-    ``max_tokens``, so they get it in ``extra_body``.
-    """
-    extra = getattr(model, "extra_body", None)
-    try:
-        kind = resolve_endpoint().kind
-    except ModelNotConfiguredError:
-        kind = "openai"
-    if kind == "openai" and not (isinstance(extra, dict) and "max_tokens" in extra):
-        return model.bind(max_tokens=EXTRACTION_MAX_TOKENS)
-    return model.bind(extra_body={**(extra or {}), "max_tokens": EXTRACTION_MAX_TOKENS})
 
 
 def _approximate(text: str) -> int:
@@ -247,7 +230,8 @@ def build_graph(
             return  # learnt already (a regenerated reply)
         if not extraction.worth_asking(text):
             return
-        extractor = _short(model_loader(await named(context))).with_config(tags=[TAG_NOSTREAM])
+        extractor = capped(model_loader(await named(context)), EXTRACTION_MAX_TOKENS)
+        extractor = extractor.with_config(tags=[TAG_NOSTREAM])
         answer = message_text(await _ask(extractor, extraction.prompt(text)))
         facts = [
             Fact(fact.kind, fact.text, thread_id=thread_id, message_id=said.id, said=text[:500])

@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 import openai
 from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from langchain_core.runnables import Runnable
 from langchain_openai import ChatOpenAI
 
 from agent import settings
@@ -226,6 +228,23 @@ def reply_cap(endpoint: Endpoint, context: Context) -> int | None:
     if served is not None:
         cap = min(cap, served.n_ctx - context.max_history_tokens)
     return max(MIN_REPLY_TOKENS, cap)
+
+
+def capped(model: BaseChatModel, max_tokens: int) -> Runnable[Any, BaseMessage]:
+    """Return ``model`` capped at ``max_tokens`` a reply, the way its endpoint reads a cap.
+
+    OpenAI gets ChatOpenAI's own cap (sent as ``max_completion_tokens``); other
+    servers, the embedded one included, read only the classic ``max_tokens``,
+    so they get it in ``extra_body``, as :func:`load_chat_model` sends it.
+    """
+    extra = getattr(model, "extra_body", None)
+    try:
+        kind = resolve_endpoint().kind
+    except ModelNotConfiguredError:
+        kind = "openai"
+    if kind == "openai" and not (isinstance(extra, dict) and "max_tokens" in extra):
+        return model.bind(max_tokens=max_tokens)
+    return model.bind(extra_body={**(extra or {}), "max_tokens": max_tokens})
 
 
 def load_chat_model(context: Context) -> BaseChatModel:

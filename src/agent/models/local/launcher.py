@@ -18,7 +18,7 @@ import httpx
 from agent.conversation.context import Context
 from agent.conversation.prompt import render_system_prompt
 from agent.conversation.prompts import DEFAULT_LANGUAGE
-from agent.models.local.tokenizer import model_tokenizer, served_model
+from agent.models.local.tokenizer import model_tokenizer
 from agent.models.local.weights import WeightsError, model_file
 
 logger = logging.getLogger(__name__)
@@ -108,12 +108,11 @@ async def _warm_up(base_url: str) -> None:
 
     llama.cpp keeps the last prompt evaluated and reuses its longest common
     prefix, so the first real reply skips the system prompt (in the chat
-    format of the model served). The token counter measures that format first,
-    so the warmed prefix is the last prompt the model read.
+    format of the model served). The token counter first learns what that
+    format adds around messages, which the server measured on itself.
     """
     started = time.monotonic()
     await model_tokenizer(base_url).calibrate()
-    await served_model(base_url)
     try:
         system = render_system_prompt(Context().system_prompt, DEFAULT_LANGUAGE)
     except ValueError:  # a broken template: the first run reports it

@@ -18,7 +18,7 @@ from typing import Any
 
 from agent import settings
 from agent.models.local.chat_formats import GEMMA, choose_chat_format, register_gemma_format
-from agent.models.local.weights import BUNDLED, check_model_file
+from agent.models.local.weights import BUNDLED, check_model_file, uses_bundled_model
 
 INFO_PATH = "/extras/chatbot"
 """The route that describes the served model."""
@@ -112,7 +112,7 @@ def describe_model(model_path: Path, metadata: dict[str, Any], n_ctx: int) -> Se
     The context window is ``n_ctx`` (``CHATBOT_MODEL_CONTEXT``), or less when
     the model was trained on fewer tokens.
     """
-    bundled = model_path.name == BUNDLED.file_name
+    bundled = uses_bundled_model()
     chat_format = choose_chat_format(
         metadata, bundled=bundled, requested=settings.CHAT_FORMAT.get()
     )
