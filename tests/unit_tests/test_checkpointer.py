@@ -14,6 +14,7 @@ from langgraph.checkpoint.conformance import checkpointer_test, validate
 
 from agent.conversation.context import Context
 from agent.graph import build_graph
+from agent.server.delta_history import METHOD, forward_delta_history
 from agent.settings import SettingError
 from agent.storage.checkpointer import (
     PostgresSaver,
@@ -78,6 +79,10 @@ def test_schema_must_be_an_identifier(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHATBOT_DB_SCHEMA", "x; DROP TABLE y")
     with pytest.raises(SettingError, match="CHATBOT_DB_SCHEMA"):
         postgres_schema()
+
+
+LANGGRAPH_DEV_ENVIRONMENT = {"REDIS_URI": "fake", "MIGRATIONS_PATH": "__inmem"}
+"""What ``langgraph dev`` sets for its in-memory runtime before langgraph_api is imported."""
 
 
 async def send_turns(graph: Any, config: Any, first: int, last: int) -> None:
@@ -188,3 +193,45 @@ async def test_the_savers_pass_langgraphs_conformance_suite(backend: str) -> Non
     tested = {name for name, result in report.results.items() if result.passed}
     assert {"put", "put_writes", "get_tuple", "list", "delete_thread", "delete_for_runs"} <= tested
     assert "prune" in tested
+
+
+async def test_the_server_reads_a_long_transcript_in_as_few_queries_as_a_short_one(
+    saver: SqliteSaver | PostgresSaver, fake_model: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server wraps the saver in langgraph-api's adapter; a run's first read must not walk.
+
+    Without the forwarding, the adapter reads the transcript one checkpoint at
+    a time back to its last full copy, so a run's start grows with the thread.
+    """
+    for name, value in LANGGRAPH_DEV_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)  # langgraph_api reads its settings on import
+    from langgraph_api._checkpointer._adapter import (
+        CheckpointerCapabilities,
+        _CustomCheckpointerAdapter,
+    )
+
+    forwarded = forward_delta_history()
+    try:
+        adapter = _CustomCheckpointerAdapter(saver, CheckpointerCapabilities.from_type(type(saver)))
+        graph = build_graph(lambda _context: fake_model).compile(checkpointer=adapter)
+        config: Any = {"configurable": {"thread_id": "long"}}
+        reads: list[Any] = []
+        read = saver.aget_tuple
+
+        async def counted(config: Any) -> Any:
+            reads.append(config)
+            return await read(config)
+
+        monkeypatch.setattr(saver, "aget_tuple", counted)
+        reads_at: dict[int, int] = {}
+        for first, last in ((0, 3), (3, 40)):
+            await send_turns(graph, config, first, last)
+            reads.clear()
+            state = await graph.aget_state(config)
+            reads_at[last] = len(reads)
+            assert said(state.values)[-2:] == [f"turn {last - 1}", f"reply {last}"]
+            assert len(state.values["messages"]) == 2 * last, "the transcript reads whole"
+        assert reads_at[40] == reads_at[3] <= 2, reads_at
+    finally:
+        if forwarded:
+            delattr(_CustomCheckpointerAdapter, METHOD)

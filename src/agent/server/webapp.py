@@ -23,6 +23,7 @@ from starlette.routing import Route
 from agent import settings
 from agent.models.endpoint import model_name, selected_kind
 from agent.models.local.launcher import embedded_model_server
+from agent.server.delta_history import forward_delta_history
 from agent.server.discovery import announce_url, withdraw_url
 from agent.server.recovery import recover_threads
 from agent.server.run_records import KeepTurnsOfDeletedRuns
@@ -38,6 +39,7 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
     """Run the embedded model if needed, and tell the CLI where this server listens."""
     async with contextlib.AsyncExitStack() as stack:
         settings.check_all()
+        forward_delta_history()
         # Opened for the server's life: a wrong URI stops the server here with a clear
         # message, and the run-input checks look checkpoints up through it.
         saver = await stack.enter_async_context(checkpointer())
