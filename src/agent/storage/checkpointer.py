@@ -41,6 +41,7 @@ from psycopg.types.json import Jsonb
 
 from agent import settings
 from agent.conversation.state import Transcript
+from agent.storage.decoded import RecentBlobsSerializer
 from agent.storage.kept_runs import runs_to_forget
 from agent.storage.retention import Lineage, plan
 
@@ -546,7 +547,7 @@ async def sqlite_connection(path: Path, **options: Any) -> AsyncIterator[Any]:
 @asynccontextmanager
 async def _postgres(variable: str, uri: str) -> AsyncIterator[PostgresSaver]:
     async with postgres_pool(variable, uri) as pool:
-        saver = PostgresSaver(pool)
+        saver = PostgresSaver(pool, serde=RecentBlobsSerializer())
         await saver.setup()
         yield saver
 
@@ -554,7 +555,7 @@ async def _postgres(variable: str, uri: str) -> AsyncIterator[PostgresSaver]:
 @asynccontextmanager
 async def _sqlite(path: Path) -> AsyncIterator[SqliteSaver]:
     async with sqlite_connection(path) as connection:
-        saver = SqliteSaver(connection)
+        saver = SqliteSaver(connection, serde=RecentBlobsSerializer())
         await saver.setup()
         yield saver
 
