@@ -7,7 +7,8 @@ turns is kept (default 50, ``all`` keeps everything), so ``get_history``,
 time travel, edit and regenerate work for those turns; older checkpoints are
 pruned as ``agent.storage.retention`` decides. The transcript is stored as
 per-step deltas (see ``agent.conversation.state``), so keeping many
-checkpoints does not store the same messages again.
+checkpoints does not store the same messages again, and the full copy they
+build on is decoded once, not at every turn (``agent.storage.decoded``).
 
 Both savers also keep LangGraph's contract for the extended capabilities they
 implement (``adelete_for_runs``, ``aprune``), checked by
