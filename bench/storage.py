@@ -62,6 +62,13 @@ def sqlite_bytes(path: Path, thread_id: str) -> int:
     return int(checkpoints) + int(writes)
 
 
+def autovacuum(uri: str) -> str:
+    """Return the server's autovacuum setting (pruned checkpoints stay dead rows until a vacuum)."""
+    with psycopg.connect(uri) as db:
+        row = db.execute("SHOW autovacuum").fetchone()
+    return str(row[0]) if row else "unknown"
+
+
 def postgres_bytes(uri: str, thread_id: str) -> int:
     """Bytes of the thread's checkpoints, channel blobs and writes in PostgreSQL."""
     with psycopg.connect(uri) as db:
@@ -165,6 +172,7 @@ async def main() -> None:
                     server.stop()
         finally:
             model.should_exit = True
+        print(f"\nPostgreSQL autovacuum: {autovacuum(postgres_uri)}")
     report(results, marks, args.turns)
 
 
