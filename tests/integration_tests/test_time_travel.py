@@ -235,7 +235,13 @@ async def test_interrupt_keeps_the_users_message_without_a_half_reply(
     assert (await client.threads.get(thread))["status"] == "interrupted"
 
     scripted_model.settings.word_delay_s = 0
+    asked_before = len(scripted_model.settings.bodies)
     await submit(client, thread, user("Try something else."))
+    asked = [
+        str(body["messages"][-1]["content"])
+        for body in scripted_model.settings.bodies[asked_before:]
+    ]
+    assert sum(text.startswith("Try something else.") for text in asked) == 1, asked
     after = await messages(client, thread)
     assert texts(after)[len(before) :][:2] == ["Stop this reply.", "Try something else."]
     assert len(after) == len(before) + 3, "one reply, to the new message only"
