@@ -13,13 +13,14 @@ each message once keeps the bytes within 3x of the transcript.
 Turns are queued back to back (multitask ``enqueue``), as a busy client would,
 so the dev server chains them without its 0.5 s idle poll; server
 milliseconds per turn are the wall time of queued turns divided by their
-number: turns 1 to 10, and the 40 turns ending at each mark (goal: turn
+number: turns 1 to 10, and the 40 turns ending at each mark (or those since
+the previous mark, when it is closer; goal: turn
 1,000 at most 1.5x turn 10). The prompt grows until it reaches the token
 budget (at turn ~50 with the default 2,000 tokens), is folded back, and grows
 again, so turn 100 against turn 1,000 shows what the thread's length alone
 costs.
 
-    .venv/bin/python -m bench.storage            # ~10 minutes
+    .venv/bin/python -m bench.storage            # ~8 minutes
     .venv/bin/python -m bench.storage --turns 200 --marks 20,100,200
 """
 
@@ -101,15 +102,14 @@ async def drive(
     results: dict[str, dict[int, float]] = {"bytes": {}, "transcript": {}, "ms_per_turn": {}}
     done = 0
     for mark in sorted({*marks, TIMED_TURNS, turns}):
-        stretch = min(mark, TIMED_TURNS if mark == TIMED_TURNS else TIMED_STRETCH)
-        if mark - stretch > done:  # reach the timed stretch first
-            await _queue(client, thread_id, done + 1, mark - stretch)
-            done = mark - stretch
+        stretch = TIMED_TURNS if mark == TIMED_TURNS else TIMED_STRETCH
+        start = max(done, mark - stretch)  # the timed turns are start+1..mark
+        if start > done:
+            await _queue(client, thread_id, done + 1, start)
         started = time.perf_counter()
-        await _queue(client, thread_id, done + 1, mark)
+        await _queue(client, thread_id, start + 1, mark)
         elapsed = time.perf_counter() - started
-        if mark - done == stretch:
-            results["ms_per_turn"][mark] = elapsed * 1000 / stretch
+        results["ms_per_turn"][mark] = elapsed * 1000 / (mark - start)
         done = mark
         if mark in marks:
             values = (await client.threads.get_state(thread_id))["values"]
