@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # llama.cpp is compiled once from source; GGML_NATIVE=OFF keeps the wheel portable.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: install dev test unit integration lint format clean bench bench-storage bench-long bench-load bench-quality browser
+.PHONY: install dev test test-wheel test-latest unit integration lint format clean bench bench-storage bench-long bench-load bench-quality browser
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,25 @@ install: $(INSTALLED) ## Create .venv and install the project with the embedded 
 dev: install ## Serve the chatbot (embedded model unless OPENAI_* is set)
 	$(BIN)/langgraph dev --host $(HOST) --port $(PORT) --no-browser
 
-test: install browser ## Run the whole test suite (unit + integration)
+test: install browser ## Run the whole test suite (unit + integration), then test the built wheel
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory test-wheel
+
+# What users install is what is tested: the wheel, installed (not editable) into a
+# virtual environment outside the checkout, with the versions .venv holds (all from
+# pip's cache; no llama.cpp: the `local` extra is left out, the tests use a scripted
+# model). Its tests run from a temporary directory, so the checkout's src/ is not on
+# the path; the server runs from a copy of langgraph.json pointing into the install.
+WHEEL_TESTS := tests/integration_tests/test_installed_package.py tests/unit_tests/test_chat_page_routes.py
+
+test-wheel: install browser ## Build the wheel, install it outside the checkout, test that install
+	set -e; work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir "$$work" . ; \
+	$(BIN)/pip freeze --exclude-editable | grep -v '^chatbot-agent' > "$$work/constraints.txt"; \
+	$(BIN)/python -m venv "$$work/venv"; \
+	"$$work/venv/bin/pip" install --quiet -c "$$work/constraints.txt" "$$(ls "$$work"/chatbot_agent-*.whl)[test]"; \
+	cd "$$work" && "$$work/venv/bin/pytest" -p no:cacheprovider --rootdir="$(CURDIR)" \
+		$(addprefix $(CURDIR)/,$(WHEEL_TESTS)) -rs
 
 unit: install ## Run the unit tests only (seconds, no server)
 	$(BIN)/pytest tests/unit_tests
