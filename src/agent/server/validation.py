@@ -6,8 +6,10 @@ instead, and the thread's stored history stays exactly as it was (no half
 turn). The same checks cover every route that writes a thread: runs (``/runs``,
 ``/runs/stream``, ``/runs/wait``, thread runs, ``/runs/batch``), crons,
 ``POST /threads/{id}/state`` and the ``supersteps`` of ``POST /threads``.
-Clients may write only ``messages`` and ``language``; the running summary and
-its marker belong to the graph.
+Clients may write only ``messages`` and ``language``; the running summary, its
+marker and ``reply_language`` (the language the latest reply was asked in)
+belong to the graph. ``language`` is a language's name, or ``""`` / ``"auto"``
+to go back to replying in the language the user writes.
 
 A run or update that starts from a ``checkpoint_id`` the thread does not have
 (never had, or pruned) is refused too: LangGraph would otherwise start it
@@ -29,6 +31,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agent import settings
+from agent.conversation.language import is_auto
 from agent.storage.checkpointer import has_checkpoint, kept_turns
 
 MAX_LANGUAGE_CHARS = 40
@@ -37,6 +40,11 @@ ROLES = {"user": "user", "human": "user", "assistant": "assistant", "ai": "assis
 
 WRITABLE_FIELDS = ("messages", "language")
 """The state fields a client may write; everything else is the graph's own."""
+
+FIELD_HINTS = {
+    "reply_language": "to choose the reply language, set 'language' (or '' for automatic)",
+}
+"""What to send instead of a graph-written field a client tried to write."""
 
 _THREAD = r"/threads/(?P<thread_id>[^/]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
@@ -130,9 +138,10 @@ def check_state_values(values: Any, where: str = "values", limit: int | None = N
 def _check_fields(values: Mapping[str, Any], where: str) -> None:
     for key in values:
         if key not in WRITABLE_FIELDS:
+            hint = f": {FIELD_HINTS[key]}" if key in FIELD_HINTS else ""
             raise InvalidInput(
                 f"{where}.{key} cannot be set: a client writes only "
-                f"{' and '.join(WRITABLE_FIELDS)}; {key!r} belongs to the chatbot."
+                f"{' and '.join(WRITABLE_FIELDS)}; {key!r} belongs to the chatbot{hint}."
             )
 
 
@@ -141,16 +150,22 @@ def _check_values(values: Mapping[str, Any], where: str, limit: int | None) -> N
     for index, message in enumerate(values.get("messages") or []):
         _check_message(message, f"{where}.messages[{index}]", limit)
     if "language" in values:
-        language = values["language"]
-        if (
-            not isinstance(language, str)
-            or not 0 < len(language.strip()) <= MAX_LANGUAGE_CHARS
-            or not _LANGUAGE.match(language.strip())
-        ):
-            raise InvalidInput(
-                f"{where}.language must be the name of a language, like 'Spanish' "
-                f"(at most {MAX_LANGUAGE_CHARS} characters), not {language!r}."
-            )
+        _check_language(values["language"], where)
+
+
+def _check_language(language: Any, where: str) -> None:
+    if isinstance(language, str) and is_auto(language):
+        return
+    if (
+        not isinstance(language, str)
+        or not 0 < len(language.strip()) <= MAX_LANGUAGE_CHARS
+        or not _LANGUAGE.match(language.strip())
+    ):
+        raise InvalidInput(
+            f"{where}.language must be the name of a language, like 'Spanish' "
+            f"(at most {MAX_LANGUAGE_CHARS} characters), or '' (or 'auto') to reply in "
+            f"the language the user writes, not {language!r}."
+        )
 
 
 def check_request(kind: str, payload: Any) -> None:
