@@ -1,10 +1,17 @@
-"""The chatbot graph: fold old turns into the summary when needed, answer, then remember.
+"""The chatbot graph: one node answers at once; housekeeping follows off the reply's path.
 
-The thread's ``messages`` always keep the whole transcript; the summary, the
-user's remembered facts and the token budget decide only what the model is
-shown. The ``remember`` step runs after the reply is complete (so it never
-delays the streamed reply) and saves what the user's message said about them
-to their memory in the store; a failure there is logged, never the turn's.
+A turn is a single ``model`` step: it writes the reply from the thread's
+newest summary, the user's remembered facts and the newest messages that fit
+the token budget, in the language the user writes (unless the thread set
+one). Everything the bot does for itself afterwards runs in the background
+(``agent.housekeeping``), so no reply waits for it: learning what the user
+said about themselves, folding old turns into the summary when the prompt
+nears its budget, and (for the embedded model) reading the next prompt's
+start ahead of time. With one step a turn writes three checkpoints (input,
+the user's message, the reply): what edit and regenerate fork from.
+
+The thread's ``messages`` always keep the whole transcript; the summary and
+the budget shape only what the model is shown.
 
 ``builder`` is deliberately left uncompiled: the LangGraph server compiles it
 with its own checkpointer, which is what gives every thread its memory.
@@ -14,6 +21,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 import openai
@@ -32,8 +41,12 @@ from langgraph.constants import TAG_NOSTREAM
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.store.base import BaseStore
+from langgraph.store.memory import InMemoryStore
 
+from agent import LOCAL_USER
+from agent.conversation import summaries
 from agent.conversation.context import Context
+from agent.conversation.language import reply_language_async
 from agent.conversation.prompt import (
     TokenCounter,
     build_prompt,
@@ -42,7 +55,6 @@ from agent.conversation.prompt import (
     remind_language,
     render_system_prompt,
 )
-from agent.conversation.prompts import DEFAULT_LANGUAGE
 from agent.conversation.state import InputState, State
 from agent.conversation.summary import (
     bound_summary,
@@ -52,17 +64,21 @@ from agent.conversation.summary import (
     summarizer_prompt,
     unsummarized,
 )
-from agent.memory import extraction, keeper
+from agent.housekeeping import WORKERS, housekeeper
+from agent.memory import keeper, learning
 from agent.memory.facts import MEMORY_SHARE, Fact, memory_section
 from agent.models.endpoint import (
     ModelCallError,
+    ModelNotConfiguredError,
     capped,
     describe,
     explain_failure,
     load_chat_model,
     named,
     resolve_endpoint,
+    uses_embedded_model,
 )
+from agent.models.gate import ModelGate, gate
 from agent.models.token_count import counter_for_model
 
 logger = logging.getLogger(__name__)
@@ -70,16 +86,29 @@ logger = logging.getLogger(__name__)
 ModelLoader = Callable[[Context], BaseChatModel]
 """Returns the chat model for a run's context (swapped for a fake in unit tests)."""
 
-LOCAL_USER = "local"
-"""Whose memory a run uses when the server names no user (no auth handler: unit tests)."""
-
 OPT_OUT_VALUES = (False, "false", "no", "off", "0")
 """Values of a thread's ``remember`` metadata that keep its turns out of memory."""
 
+EXTRACTION_MAX_TOKENS = 96
+"""Enough for a few facts on their own lines; a small model goes on inventing past them."""
 
-def _system(state: State, context: Context, memory: str = "") -> SystemMessage:
-    language = state.get("language") or DEFAULT_LANGUAGE
-    return render_system_prompt(context.system_prompt, language, state.get("summary", ""), memory)
+WARM_UP_TOKENS = 1
+"""Tokens asked for when the embedded model reads the next prompt's start ahead of time."""
+
+PURPOSE_HEADER = "X-Chatbot-Purpose"
+"""HTTP header naming why a background request is sent (``summary``, ``memory``, ``warm-up``)."""
+
+_THREADLESS_SUMMARIES = InMemoryStore()
+"""Where summaries go when the graph is compiled without a store (this process only)."""
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Whose conversation a run is, and whether it may use their memory."""
+
+    user_id: str
+    thread_id: str
+    remembering: bool
 
 
 def user_id(config: RunnableConfig) -> str:
@@ -99,35 +128,69 @@ def remembering(context: Context, config: RunnableConfig) -> bool:
     return context.remember and not opted_out
 
 
-EXTRACTION_MAX_TOKENS = 64
-"""Enough for every kind of fact on its own line; a small model goes on inventing past them."""
+def _thread(context: Context, config: RunnableConfig) -> Thread:
+    thread_id = str(config.get("configurable", {}).get("thread_id") or "")
+    return Thread(user_id(config), thread_id, remembering(context, config))
+
+
+def _reads_prompts_ahead() -> bool:
+    """Tell whether the model is the running embedded server, whose prompt cache a warm-up fills."""
+    try:
+        return resolve_endpoint().kind == "embedded"
+    except ModelNotConfiguredError:
+        return False
+
+
+def model_gate() -> ModelGate:
+    """Return the gate that lets replies pass background calls (exclusive for the embedded model)."""
+    return gate(exclusive=uses_embedded_model())
+
+
+def _from_state(state: State) -> summaries.Summary:
+    """Return the summary the thread's state holds, if its last message is still there."""
+    through = state.get("summarized_through")
+    if through and any(message.id == through for message in state["messages"]):
+        return summaries.Summary(state.get("summary", ""), through)
+    return summaries.Summary()
 
 
 def _approximate(text: str) -> int:
     return count_tokens([SystemMessage(content=text)])
 
 
-async def _memory(store: BaseStore | None, context: Context) -> str:
-    """Return the prompt section of the user's facts, within its share of the budget.
-
-    Empty when remembering is off, there is no store or reading it fails (logged):
-    memory never fails a turn.
-    """
-    config = get_config()
-    if store is None or not remembering(context, config):
-        return ""
+async def _facts(store: BaseStore | None, thread: Thread) -> list[Fact]:
+    """Return the user's remembered facts; none when remembering is off or the store fails."""
+    if store is None or not thread.remembering:
+        return []
     try:
-        facts = await keeper.recall(store, user_id(config))
+        return await keeper.recall(store, thread.user_id)
     except Exception:
         logger.exception("Could not read the user's memory; answering without it")
-        return ""
-    section, _kept = memory_section(facts, context.max_history_tokens // MEMORY_SHARE, _approximate)
-    return section
+        return []
 
 
-def _recent(state: State) -> list[AnyMessage]:
-    """Return the messages the running summary does not cover yet."""
-    return unsummarized(state["messages"], state.get("summarized_through"))
+def _system(
+    context: Context, language: str, summary: str, facts: Sequence[Fact], newest: str
+) -> SystemMessage:
+    """Return the system prompt: template, then the most relevant facts within their share."""
+    section, _kept = memory_section(
+        facts, context.max_history_tokens // MEMORY_SHARE, _approximate, relevant_to=newest
+    )
+    return render_system_prompt(context.system_prompt, language, summary, section)
+
+
+def _compose(
+    system: SystemMessage,
+    recent: Sequence[AnyMessage],
+    context: Context,
+    count: TokenCounter,
+) -> list[BaseMessage]:
+    """Return the prompt: the system message and the newest whole messages that fit."""
+    return build_prompt(recent, system=system, max_tokens=context.max_history_tokens, count=count)
+
+
+async def _counter(count: TokenCounter | None, messages: Sequence[BaseMessage]) -> TokenCounter:
+    return count if count is not None else await counter_for_model(messages)
 
 
 async def _ask(model: Runnable[Any, BaseMessage], prompt: list[BaseMessage]) -> BaseMessage:
@@ -152,6 +215,12 @@ async def _ask(model: Runnable[Any, BaseMessage], prompt: list[BaseMessage]) -> 
     return message_chunk_to_message(reply)
 
 
+def _for_background(model: Runnable[Any, BaseMessage], purpose: str) -> Runnable[Any, BaseMessage]:
+    """Return ``model`` marked as background work: never streamed to a client, purpose named."""
+    marked = model.bind(extra_headers={PURPOSE_HEADER: purpose})
+    return marked.with_config(tags=[TAG_NOSTREAM])
+
+
 def build_graph(
     model_loader: ModelLoader = load_chat_model, count: TokenCounter | None = None
 ) -> StateGraph[Any, Any, Any, Any]:
@@ -161,111 +230,157 @@ def build_graph(
     one that matches the model in use (``agent.models.token_count``).
     """
 
-    async def counter(messages: Sequence[BaseMessage]) -> TokenCounter:
-        return count if count is not None else await counter_for_model(messages)
+    async def learn(
+        store: BaseStore, thread: Thread, messages: list[AnyMessage], model: Any
+    ) -> None:
+        extractor = _for_background(capped(model, EXTRACTION_MAX_TOKENS), "memory")
 
-    async def summarize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Fold the oldest turns not yet summarized when the prompt would outgrow the budget.
+        async def ask(prompt: list[BaseMessage]) -> str:
+            reply = await model_gate().background(partial(_ask, extractor, prompt))
+            return message_text(reply)
 
-        The summary absorbs them and the marker moves past them; when the prompt
-        still fits (or the context turns summarizing off), nothing changes.
+        facts = await learning.learn(store, thread.user_id, thread.thread_id, messages, ask)
+        if facts:
+            logger.info("Remembered %d fact(s) for user %s", len(facts), thread.user_id)
+
+    async def fold(
+        store: BaseStore,
+        thread: Thread,
+        messages: list[AnyMessage],
+        context: Context,
+        language: str,
+        model: Any,
+    ) -> bool:
+        """Fold the oldest turns the summary lacks when the prompt nears its budget.
+
+        Returns whether a new summary was saved. A fold saved already (the same
+        last message) is not done again.
         """
-        context = runtime.context or Context()
+        summary = await summaries.latest(store, thread.user_id, thread.thread_id, messages)
+        facts = await _facts(store, thread)
+        system = _system(context, language, summary.text, facts, "")
+        recent = unsummarized(messages, summary.through)
+        tokens = await _counter(count, [system, *recent])
         budget = context.max_history_tokens
-        system = _system(state, context, await _memory(runtime.store, context))
-        recent = _recent(state)
-        tokens = await counter([system, *recent])
-        if not context.summarize or not needs_folding(recent, system, budget, tokens):
-            return {}
-        older, _kept = split_for_folding(recent, budget, tokens)
-        if not older or not older[-1].id:
-            return {}
-        summarizer = model_loader(await named(context)).with_config(tags=[TAG_NOSTREAM])
-        summary = state.get("summary", "")
+        if not needs_folding(recent, system, budget, tokens):
+            return False
+        fixed = tokens([_system(context, language, "", facts, "")])
+        older, _kept = split_for_folding(recent, budget, tokens, fixed)
+        through = older[-1].id if older else None
+        if not through or await summaries.exists(store, thread.user_id, thread.thread_id, through):
+            return False
+        summarizer = _for_background(model, "summary")
+        text = summary.text
         for chunk in fold_chunks(older):
-            reply = await _ask(summarizer, summarizer_prompt(summary, chunk, budget))
-            summary = bound_summary(message_text(reply), budget, tokens)
-        return {"summary": summary, "summarized_through": older[-1].id}
+            prompt = summarizer_prompt(text, chunk, budget, language)
+            reply = await model_gate().background(partial(_ask, summarizer, prompt))
+            text = bound_summary(message_text(reply), budget, tokens)
+        await summaries.save(
+            store, thread.user_id, thread.thread_id, summaries.Summary(text, through)
+        )
+        return True
+
+    async def warm_up(
+        store: BaseStore,
+        thread: Thread,
+        messages: list[AnyMessage],
+        context: Context,
+        language: str,
+        model: Any,
+    ) -> None:
+        """Have the embedded model read the next prompt's start now, while nobody waits.
+
+        Its server keeps the state of recent prompts: the next reply then reads
+        only the new message, even after a fold changed the summary.
+        """
+        summary = await summaries.latest(store, thread.user_id, thread.thread_id, messages)
+        facts = await _facts(store, thread)
+        system = _system(context, language, summary.text, facts, "")
+        recent = unsummarized(messages, summary.through)
+        prompt = _compose(system, recent, context, await _counter(count, [system, *recent]))
+        reader = _for_background(capped(model, WARM_UP_TOKENS), "warm-up")
+        await model_gate().background(partial(_ask, reader, prompt))
+
+    def schedule(
+        store: BaseStore | None,
+        thread: Thread,
+        messages: list[AnyMessage],
+        context: Context,
+        language: str,
+        used: summaries.Summary,
+    ) -> None:
+        """Queue the thread's housekeeping after a reply: learn, fold, then warm up.
+
+        ``used`` is the summary the reply used; one that only the thread's state
+        held (folded before summaries moved to the store) is saved there first.
+        """
+        summary_store = store if store is not None else _THREADLESS_SUMMARIES
+
+        async def chores() -> None:
+            model = model_loader(await named(context))
+            if used.through and not await summaries.exists(
+                summary_store, thread.user_id, thread.thread_id, used.through
+            ):
+                await summaries.save(summary_store, thread.user_id, thread.thread_id, used)
+            if store is not None and thread.remembering:
+                await learn(store, thread, messages, model)
+            if context.summarize:
+                await fold(summary_store, thread, messages, context, language, model)
+            if _reads_prompts_ahead():
+                await warm_up(summary_store, thread, messages, context, language, model)
+
+        workers = 1 if uses_embedded_model() else WORKERS
+        housekeeper(workers).schedule(f"{thread.user_id}/{thread.thread_id}", chores)
 
     async def call_model(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Answer the newest message, in the thread's language, within the token budget.
+        """Answer the newest message at once, in the user's language, within the token budget.
 
         Only a user's message is answered: a run replayed after a crash rewrites
         messages the thread already holds (same ids), and its turn was answered.
         """
-        if not state["messages"] or not isinstance(state["messages"][-1], HumanMessage):
+        messages = list(state["messages"])
+        if not messages or not isinstance(messages[-1], HumanMessage):
             return {}
         context = runtime.context or Context()
-        system = _system(state, context, await _memory(runtime.store, context))
-        recent = remind_language(_recent(state), state.get("language") or DEFAULT_LANGUAGE)
-        prompt = build_prompt(
-            recent,
-            system=system,
-            max_tokens=context.max_history_tokens,
-            count=await counter([system, *recent]),
+        thread = _thread(context, get_config())
+        newest = message_text(messages[-1])
+        language = await reply_language_async(
+            state.get("language"), newest, state.get("reply_language")
         )
+        summary_store = runtime.store if runtime.store is not None else _THREADLESS_SUMMARIES
+        summary = summaries.Summary()
+        if context.summarize:
+            summary = await summaries.latest(
+                summary_store, thread.user_id, thread.thread_id, messages
+            )
+            if not summary.through:
+                summary = _from_state(state)
+        facts = await _facts(runtime.store, thread)
+        system = _system(context, language, summary.text, facts, newest)
+        recent = remind_language(unsummarized(messages, summary.through), language)
+        prompt = _compose(system, recent, context, await _counter(count, [system, *recent]))
         if not any(isinstance(message, HumanMessage) for message in prompt):
             raise ValueError(
                 "The newest message does not fit in the token budget "
                 f"(max_history_tokens={context.max_history_tokens}): "
                 "send a shorter message or raise max_history_tokens."
             )
-        reply = await _ask(model_loader(await named(context)), prompt)
-        return {"messages": [reply]}
-
-    async def learn(state: State, context: Context, store: BaseStore) -> None:
-        config = get_config()
-        user = user_id(config)
-        thread_id = str(config.get("configurable", {}).get("thread_id", ""))
-        messages = state["messages"]
-        await keeper.forget_edited_away(
-            store, user, thread_id, {message.id for message in messages if message.id}
+        model = model_loader(await named(context))
+        async with model_gate().replying():
+            reply = await _ask(model, prompt)
+        schedule(
+            runtime.store, thread, [*messages, cast(AnyMessage, reply)], context, language, summary
         )
-        said = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
-        if said is None or not said.id:
-            return
-        text = message_text(said)
-        known = await keeper.recall(store, user)
-        if any(fact.message_id == said.id for fact in known):
-            return  # learnt already (a regenerated reply)
-        if not extraction.worth_asking(text):
-            return
-        extractor = capped(model_loader(await named(context)), EXTRACTION_MAX_TOKENS)
-        extractor = extractor.with_config(tags=[TAG_NOSTREAM])
-        answer = message_text(await _ask(extractor, extraction.prompt(text)))
-        facts = [
-            Fact(fact.kind, fact.text, thread_id=thread_id, message_id=said.id, said=text[:500])
-            for fact in extraction.parse(answer, text)
-        ]
-        await keeper.save(store, user, facts)
-        if facts:
-            logger.info("Remembered %s for user %s", ", ".join(f.kind for f in facts), user)
-
-    async def remember(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        """Save what the user's newest message says about them to their memory.
-
-        Runs after the reply is complete, so it never delays the streamed reply.
-        Facts learnt in this thread from messages its branch no longer holds (an
-        edited message) are forgotten first. A failure is logged, never raised.
-        """
-        context = runtime.context or Context()
-        if runtime.store is None or not remembering(context, get_config()):
-            return {}
-        try:
-            await learn(state, context, runtime.store)
-        except Exception:
-            logger.exception("The memory step failed; the reply is saved, nothing was remembered")
-        return {}
+        update: dict[str, Any] = {"messages": [reply], "reply_language": language}
+        if summary.through and summary.through != state.get("summarized_through"):
+            update |= {"summary": summary.text, "summarized_through": summary.through}
+        return update
 
     graph = StateGraph(State, input_schema=InputState, context_schema=Context)
-    graph.add_node("summarize", summarize)
     graph.add_node("model", call_model)
-    graph.add_node("remember", remember)
-    # Plain edges, no routing function: a fork written with update_state (RemoteGraph,
-    # Studio) as "__start__" then runs on with no context needed to pick a path.
-    graph.add_edge(START, "summarize")
-    graph.add_edge("summarize", "model")
-    graph.add_edge("model", "remember")
+    # One plain edge: a fork written with update_state (RemoteGraph, Studio) as
+    # "__start__" then runs on with no context needed to pick a path.
+    graph.add_edge(START, "model")
     return graph
 
 

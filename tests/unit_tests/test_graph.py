@@ -21,6 +21,17 @@ def test_exported_builder_is_uncompiled_and_declares_context() -> None:
     assert "model" in builder.nodes
 
 
+async def test_a_turn_writes_three_checkpoints(chatbot) -> None:
+    """Input, the user's message, the reply: what edit and regenerate fork from, no more."""
+    config = {"configurable": {"thread_id": "counted"}}
+    for text in ["Hi! I'm Bob", "What's my name?"]:
+        await chatbot.ainvoke({"messages": [{"role": "user", "content": text}]}, config)
+    history = [state async for state in chatbot.aget_state_history(config)]
+    assert len(history) == 6
+    steps = [state.metadata["step"] for state in reversed(history)]
+    assert steps == [-1, 0, 1, 2, 3, 4]
+
+
 async def test_second_turn_sends_the_whole_thread(turn, fake_model) -> None:
     await turn("a", "Hi! I'm Bob")
     state = await turn("a", "What's my name?")
@@ -64,9 +75,55 @@ async def test_language_is_kept_until_changed(turn, fake_model) -> None:
     assert "French" in systems[2] and "Spanish" not in systems[2]
 
 
-async def test_default_language_is_english(turn, fake_model) -> None:
-    await turn("a", "Hi")
+async def test_a_thread_with_nothing_telling_is_answered_in_english(turn, fake_model) -> None:
+    state = await turn("a", "ok")
     assert "English" in fake_model.prompts[0][0].content
+    assert state["reply_language"] == "English"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("저는 하윤이고 청주에 살아요. 요즘 도예를 배우고 있어요.", "Korean"),
+        ("はじめまして、湊です。盛岡に住んでいて、尺八を吹きます。", "Japanese"),
+        ("你好，我叫梓涵，住在绍兴，平时喜欢下围棋。", "Chinese"),
+        ("Bonjour, je m'appelle Maëlle et j'habite à Quimper depuis l'été dernier.", "French"),
+        ("Hola, me llamo Itziar y vivo en Logroño con mi perro.", "Spanish"),
+        ("Hallo, ich heiße Wiebke und wohne seit März in Husum.", "German"),
+        ("Hello there, I'm Tamsin and I just moved to Truro with my cat.", "English"),
+    ],
+)
+async def test_a_thread_is_answered_in_the_language_its_user_writes(
+    turn, fake_model, text, language
+) -> None:
+    state = await turn("a", text)
+    system, newest = fake_model.prompts[0][0], fake_model.prompts[0][-1]
+    assert language in system.content and "English" not in system.content.replace(language, "")
+    assert newest.content.endswith(LANGUAGE_REMINDER.format(language=language))
+    assert state["reply_language"] == language
+    assert "language" not in state, "a detected language is shown, never stored as set"
+
+
+async def test_a_user_who_switches_language_is_followed(turn, fake_model) -> None:
+    await turn("a", "Hallo, ich heiße Wiebke und wohne in Husum.")
+    await turn("a", "ok")  # nothing telling: the thread keeps its language
+    state = await turn("a", "Au fait, je préfère qu'on parle français maintenant.")
+    languages = [prompt[-1].content.rsplit("(Answer in ", 1)[1] for prompt in fake_model.prompts]
+    assert languages == ["German.)", "German.)", "French.)"]
+    assert state["reply_language"] == "French"
+
+
+async def test_a_set_language_wins_until_cleared(turn, fake_model) -> None:
+    await turn("a", "저는 하윤이고 청주에 살아요.", language="English")
+    state = await turn("a", "요즘 도예를 배우고 있어요.")
+    assert state["reply_language"] == "English"
+    cleared = await turn("a", "도예가 정말 재미있어요.", language="")
+    assert cleared["reply_language"] == "Korean"
+    assert [p[-1].content.rsplit("(Answer in ", 1)[1] for p in fake_model.prompts] == [
+        "English.)",
+        "English.)",
+        "Korean.)",
+    ]
 
 
 async def test_system_prompt_comes_from_context(turn, fake_model) -> None:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from itertools import pairwise
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.conversation.context import Context
@@ -21,8 +29,9 @@ from agent.conversation.summary import (
     unsummarized,
 )
 from agent.graph import build_graph
+from agent.housekeeping import drained
 
-BUDGET = 300
+BUDGET = 500
 
 
 class ScriptedModel(GenericFakeChatModel):
@@ -36,6 +45,7 @@ class ScriptedModel(GenericFakeChatModel):
     answer_prompts: list[list[BaseMessage]] = []
     summary_prompts: list[list[BaseMessage]] = []
     summaries: list[str] = []
+    calls: list[str] = []
 
     def _generate(
         self,
@@ -45,6 +55,7 @@ class ScriptedModel(GenericFakeChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         if message_text(messages[0]).startswith(SUMMARIZER_INSTRUCTIONS[:40]):
+            self.calls.append("summary")
             self.summary_prompts.append(list(messages))
             request = message_text(messages[-1])
             so_far, new = request.removeprefix(SUMMARY_SO_FAR + " ").split(" " + NEW_MESSAGES, 1)
@@ -57,13 +68,14 @@ class ScriptedModel(GenericFakeChatModel):
             self.summaries.append(summary)
             text = summary
         else:
+            self.calls.append("answer")
             self.answer_prompts.append(list(messages))
             text = f"reply {len(self.answer_prompts)}"
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
 
 async def test_300_turns_stay_in_budget_and_keep_the_name() -> None:
-    model = ScriptedModel(messages=iter([]), answer_prompts=[], summary_prompts=[], summaries=[])
+    model = scripted_model()
     graph = build_graph(lambda _context: model).compile(checkpointer=InMemorySaver())
     config: Any = {"configurable": {"thread_id": "long"}}
     context = Context(max_history_tokens=BUDGET)
@@ -71,12 +83,21 @@ async def test_300_turns_stay_in_budget_and_keep_the_name() -> None:
     fold_turns = []
     for turn in range(1, 301):
         text = "My name is Bob." if turn == 1 else f"Small talk number {turn}, nice weather."
-        calls_before = len(model.summary_prompts)
+        calls_before = len(model.calls)
         state = await graph.ainvoke(
             {"messages": [{"role": "user", "content": text}]}, config, context=context
         )
-        if len(model.summary_prompts) > calls_before:
+        await drained()  # the fold of this turn, if any, runs after its reply
+        calls = model.calls[calls_before:]
+        # The reply is asked for first; a fold it made due comes after it, off its path.
+        assert calls[0] == "answer" and "answer" not in calls[1:], (turn, calls)
+        if "summary" in calls:
             fold_turns.append(turn)
+        # Nothing is left out: the prompt holds every message the summary does not cover.
+        covered = state.get("summarized_through")
+        assert len(model.answer_prompts[-1]) - 1 == len(
+            unsummarized(state["messages"][:-1], covered)
+        ), turn
 
     # Every prompt that answered a turn fitted the budget and ended on the user's turn.
     assert len(model.answer_prompts) == 300
@@ -97,7 +118,8 @@ async def test_300_turns_stay_in_budget_and_keep_the_name() -> None:
     last_system = message_text(model.answer_prompts[-1][0])
     assert SUMMARY_HEADING in last_system
     assert "FACT name=Bob" in last_system
-    assert state["summary"] == model.summaries[-1]
+    assert state["summary"] in model.summaries[-2:]  # the newest, or one fold behind
+    assert state["summary"] in last_system
     assert "FACT name=Bob" in state["summary"]
 
     # The transcript keeps all 600 messages in order; only the part after the marker,
@@ -110,6 +132,65 @@ async def test_300_turns_stay_in_budget_and_keep_the_name() -> None:
         "My name is Bob" not in message_text(m)
         for m in model.answer_prompts[-1][1:]  # past the system prompt with the summary
     ), "the first turn reaches the last prompt only through the summary"
+
+
+def scripted_model() -> ScriptedModel:
+    return ScriptedModel(
+        messages=iter([]), answer_prompts=[], summary_prompts=[], summaries=[], calls=[]
+    )
+
+
+class SlowSummarizer(ScriptedModel):
+    """A ScriptedModel whose summaries wait until the test lets them through."""
+
+    release: Any = None
+
+    async def _astream(
+        self, messages: list[BaseMessage], *args: Any, **kwargs: Any
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        if message_text(messages[0]).startswith(SUMMARIZER_INSTRUCTIONS[:40]):
+            await self.release.wait()
+        text = message_text(self._generate(messages).generations[0].message)
+        yield ChatGenerationChunk(message=AIMessageChunk(content=text))
+
+
+async def test_replies_never_wait_for_a_fold_and_no_turn_is_lost() -> None:
+    model = SlowSummarizer(
+        messages=iter([]),
+        answer_prompts=[],
+        summary_prompts=[],
+        summaries=[],
+        calls=[],
+        release=asyncio.Event(),
+    )
+    graph = build_graph(lambda _context: model).compile(checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "held-fold"}}
+    context = Context(max_history_tokens=BUDGET)
+    said = ["My name is Bob."] + [f"Small talk number {n}, nice weather." for n in range(2, 60)]
+    for text in said:
+        # Every turn is answered while the summarizer is held: nothing waits for it.
+        state = await asyncio.wait_for(
+            graph.ainvoke(
+                {"messages": [{"role": "user", "content": text}]}, config, context=context
+            ),
+            timeout=30,
+        )
+    assert len(model.answer_prompts) == len(said)
+    assert not model.summaries, "the held summarizer has not answered"
+    for prompt in model.answer_prompts:
+        assert count_tokens(prompt) <= BUDGET  # what fits, while the fold lags
+
+    model.release.set()
+    await drained()
+    # The fold caught up: the next reply's prompt holds the summary and every message after it.
+    state = await graph.ainvoke(
+        {"messages": [{"role": "user", "content": "And now?"}]}, config, context=context
+    )
+    await drained()
+    assert "FACT name=Bob" in message_text(model.answer_prompts[-1][0])
+    assert len(model.answer_prompts[-1]) - 1 == len(
+        unsummarized(state["messages"][:-1], state["summarized_through"])
+    )
 
 
 async def test_short_conversations_are_never_summarized(fake_model) -> None:

@@ -1,13 +1,14 @@
 """Default prompts used by the chatbot."""
 
 SYSTEM_PROMPT = (
-    "You are a helpful assistant chatting with a user. Answer all questions to the best of "
-    "your ability. Always answer in {language}, whatever language the user writes in."
+    "You are a helpful assistant chatting with a user. Answer in {language}. What the user "
+    "told you about themselves is theirs, not yours. Asked about something they never told "
+    "you, say you don't know."
 )
 """The default system prompt template; ``{language}`` is the thread's reply language."""
 
 DEFAULT_LANGUAGE = "English"
-"""The reply language of a thread that never set one."""
+"""The reply language of a thread whose user has written nothing telling (e.g. "ok")."""
 
 LANGUAGE_REMINDER = "(Answer in {language}.)"
 """Added after the newest user message of the prompt (not of the thread).

@@ -11,6 +11,9 @@ time travel.
 The running ``summary`` and the token budget shape only the prompt the model
 sees: ``summary`` covers the messages up to ``summarized_through`` (a
 message id), and the prompt holds that summary plus the messages after it.
+Summaries are folded off the reply's path and kept in the store
+(``agent.conversation.summaries``); these two fields show the one the latest
+reply used.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ class InputState(TypedDict):
     """What a run's input may set: new messages and the thread's reply language.
 
     ``language`` is a plain value: a turn that sets it changes the thread's
-    reply language, a turn that omits it keeps the earlier value.
+    reply language, a turn that omits it keeps the earlier value, and an empty
+    value (or "auto") lets the bot answer in the language the user writes.
     """
 
     messages: Transcript
@@ -50,9 +54,12 @@ class InputState(TypedDict):
 class State(InputState):
     """One conversation thread: its transcript, language and running summary.
 
-    ``summary`` and ``summarized_through`` are written by the graph only; run
-    input cannot set them.
+    ``reply_language`` (the language the latest reply was asked for: the one
+    set, else the one the user wrote in), ``summary`` and
+    ``summarized_through`` are written by the graph only; run input cannot
+    set them.
     """
 
+    reply_language: NotRequired[str]
     summary: NotRequired[str]
     summarized_through: NotRequired[str]

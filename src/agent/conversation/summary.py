@@ -34,11 +34,19 @@ KEEP_SHARE = 2
 FOLD_CHUNK = 4
 """User messages handed to the summarizer per call."""
 
+FOLD_HEADROOM_SHARE = 10
+"""A fold is due once the prompt leaves less than 1/FOLD_HEADROOM_SHARE of the budget free.
+
+Folds run after a reply, off its path; folding a little before the prompt is
+full lets the next message still fit whole, so a reply rarely has to leave out
+turns that the summary does not cover yet."""
+
 SUMMARIZER_INSTRUCTIONS = (
     "You keep a running summary of a conversation between a user and an assistant. "
     "Merge the new messages into the summary so far. Keep every fact the user gave "
     "about themselves (name, preferences, plans), decisions and open questions; drop "
     'small talk. Write each fact as a sentence about the user ("The user\'s ..."). '
+    "Write it in {language}, the language of the conversation. "
     "Answer with the updated summary only, in at most {words} words."
 )
 
@@ -58,22 +66,27 @@ def unsummarized(messages: Sequence[AnyMessage], through: str | None) -> list[An
 def needs_folding(
     history: Sequence[AnyMessage], system: SystemMessage, budget: int, count: TokenCounter
 ) -> bool:
-    """Tell whether the system prompt and the whole history exceed the budget."""
-    return count([system, *history]) > budget
+    """Tell whether the system prompt and the whole history leave too little of the budget.
+
+    True once they take more than all but 1/:data:`FOLD_HEADROOM_SHARE` of it.
+    """
+    return count([system, *history]) > budget - budget // FOLD_HEADROOM_SHARE
 
 
 def split_for_folding(
-    history: Sequence[BaseMessage], budget: int, count: TokenCounter
+    history: Sequence[BaseMessage], budget: int, count: TokenCounter, fixed: int = 0
 ) -> tuple[list[BaseMessage], list[BaseMessage]]:
     """Split the history into (older messages to fold, newest whole turns to keep).
 
-    The kept part starts on a human message and fits ``budget // KEEP_SHARE``
-    tokens, leaving room for the system prompt, the summary and new turns
-    before the next fold.
+    ``fixed`` is what the prompt takes besides the history and the summary (the
+    system prompt and remembered facts). The kept part starts on a human
+    message and fits half of what the budget leaves beside ``fixed`` and a
+    summary of its largest size, leaving room for new turns before the next fold.
     """
+    room = max(budget // (2 * KEEP_SHARE), budget - fixed - budget // SUMMARY_SHARE)
     kept = trim_messages(
         list(history),
-        max_tokens=budget // KEEP_SHARE,
+        max_tokens=room // KEEP_SHARE,
         token_counter=count,
         strategy="last",
         start_on="human",
@@ -95,10 +108,13 @@ def fold_chunks(older: Sequence[BaseMessage]) -> list[list[BaseMessage]]:
     return [said[start : start + FOLD_CHUNK] for start in range(0, len(said), FOLD_CHUNK)]
 
 
-def summarizer_prompt(summary: str, older: Sequence[BaseMessage], budget: int) -> list[BaseMessage]:
-    """Return the prompt that asks the model to merge ``older`` into ``summary``."""
+def summarizer_prompt(
+    summary: str, older: Sequence[BaseMessage], budget: int, language: str
+) -> list[BaseMessage]:
+    """Return the prompt that asks the model to merge ``older`` into ``summary``, in ``language``."""
     words = max(20, budget // SUMMARY_SHARE * 3 // 4)
-    prompt: list[BaseMessage] = [SystemMessage(SUMMARIZER_INSTRUCTIONS.format(words=words))]
+    instructions = SUMMARIZER_INSTRUCTIONS.format(words=words, language=language)
+    prompt: list[BaseMessage] = [SystemMessage(instructions)]
     quoted = " ".join(f'{_speaker(m)}: "{message_text(m)}"' for m in older)
     prompt.append(HumanMessage(_request(summary or "none.", quoted)))
     return prompt

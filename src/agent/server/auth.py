@@ -27,6 +27,8 @@ from typing import Any
 
 from langgraph_sdk import Auth
 
+from agent import LOCAL_USER
+from agent.conversation import summaries
 from agent.memory import keeper
 from agent.server.tokens import SECRET_ENV, TokenError, auth_secret, verify_token
 
@@ -37,9 +39,6 @@ OWNER_KEY = "owner"
 
 ADMIN_PERMISSION = "admin"
 """Permission carried by admin tokens: may create, change and delete assistants."""
-
-LOCAL_USER = "local"
-"""The identity of every request while auth is off."""
 
 AUTH_HELP = "Send 'Authorization: Bearer <token>'; create one with `chatbot token create <user>`."
 
@@ -132,6 +131,8 @@ async def only_own(ctx: Auth.types.AuthContext, value: Any) -> dict[str, str] | 
 async def forget_with_the_thread(ctx: Auth.types.AuthContext, value: Any) -> dict[str, str] | None:
     """Scope a thread's deletion to its owner, and forget what the chatbot learnt in it.
 
+    Its summaries go with it, and so do the facts learnt in it.
+
     Only the caller's own memory is touched (facts are saved from the caller's
     own runs), so a delete refused with 404 forgets nothing of anyone else's.
     A run's deletion (``run_id`` set) keeps the facts. A failure to forget is
@@ -142,9 +143,9 @@ async def forget_with_the_thread(ctx: Auth.types.AuthContext, value: Any) -> dic
         try:
             from langgraph_api.store import get_store  # type: ignore[import-untyped]
 
-            forgotten = await keeper.forget_thread(
-                await get_store(), ctx.user.identity, str(value["thread_id"])
-            )
+            store, thread_id = await get_store(), str(value["thread_id"])
+            await summaries.forget_thread(store, ctx.user.identity, thread_id)
+            forgotten = await keeper.forget_thread(store, ctx.user.identity, thread_id)
             if forgotten:
                 logger.info("Forgot %s with thread %s", ", ".join(forgotten), value["thread_id"])
         except Exception:

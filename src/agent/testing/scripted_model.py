@@ -33,6 +33,12 @@ from agent.models.local.launcher import free_port
 
 REPLY = "Sure, noted."
 
+PURPOSE_HEADER = "x-chatbot-purpose"
+"""The header the chatbot names a background request's purpose in (see ``agent.graph``)."""
+
+NOTHING_NOTED = "none"
+"""What a memory extraction gets when no answer is scripted for it."""
+
 SERVED_MODEL = "scripted-model"
 """The one model ``GET /v1/models`` lists."""
 
@@ -45,7 +51,26 @@ class Settings:
     """Seconds to wait before answering each request."""
 
     replies: list[str] = field(default_factory=list)
-    """Replies to give, first one first; :data:`REPLY` once it is empty."""
+    """Replies to give to the chatbot's replies, first one first; :data:`REPLY` once empty.
+
+    Only requests for a reply take them: the chatbot's background requests (a
+    summary, a memory extraction, a warm-up: see :data:`PURPOSE_HEADER`) are
+    answered from :attr:`background_replies`, so a test's scripted replies
+    never go to whichever background request comes first."""
+
+    background_replies: dict[str, list[str]] = field(default_factory=dict)
+    """Answers to background requests by purpose (``summary``, ``memory``, ``warm-up``),
+    first one first; once a purpose's list is empty: ``none`` to a memory extraction,
+    :data:`REPLY` to the rest (or a summary by rule, see :attr:`summarize_by_rule`)."""
+
+    purpose_delay_s: dict[str, float] = field(default_factory=dict)
+    """Seconds to wait before answering requests of a purpose (``reply`` for replies)."""
+
+    purposes: list[str] = field(default_factory=list)
+    """The purpose of every chat completion request, in order (``reply`` for replies)."""
+
+    answered: list[str] = field(default_factory=list)
+    """The purpose of every request answered so far, in the order they were answered."""
 
     failures: list[int | str | None] = field(default_factory=list)
     """How to answer the next requests, first one first; normal once it is empty.
@@ -159,11 +184,15 @@ async def _body_cut_short(text: str, fault: int | str | None) -> AsyncIterator[s
 async def chat_completions(request: Request) -> Response:
     """Answer a chat completion request as :data:`settings` scripts it."""
     payload = await request.json()
+    purpose = request.headers.get(PURPOSE_HEADER, "reply")
     settings.requests += 1
     settings.last_request = payload
     settings.bodies.append(payload)
+    settings.purposes.append(purpose)
     if settings.delay_s:
         await asyncio.sleep(settings.delay_s)
+    if settings.purpose_delay_s.get(purpose):
+        await asyncio.sleep(settings.purpose_delay_s[purpose])
     fault = settings.failures.pop(0) if settings.failures else None
     if fault == "timeout":
         await asyncio.sleep(settings.hang_s)
@@ -172,10 +201,8 @@ async def chat_completions(request: Request) -> Response:
         error = {"message": f"scripted failure {status}", "type": "server_error", "code": status}
         return JSONResponse({"error": error}, status_code=status)
     model = payload.get("model", "instant")
-    if settings.summarize_by_rule and _asks_for_summary(payload):
-        reply = _summary_by_rule(payload)
-    else:
-        reply = settings.replies.pop(0) if settings.replies else REPLY
+    reply = _answer(purpose, payload)
+    settings.answered.append(purpose)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if payload.get("stream"):
         return StreamingResponse(
@@ -185,6 +212,18 @@ async def chat_completions(request: Request) -> Response:
     if fault in ("cut", "stall"):
         return StreamingResponse(_body_cut_short(body, fault), media_type="application/json")
     return Response(body, media_type="application/json")
+
+
+def _answer(purpose: str, payload: dict[str, Any]) -> str:
+    """Return the scripted answer to a request of ``purpose``."""
+    if purpose == "reply":
+        return settings.replies.pop(0) if settings.replies else REPLY
+    scripted = settings.background_replies.get(purpose)
+    if scripted:
+        return scripted.pop(0)
+    if settings.summarize_by_rule and _asks_for_summary(payload):
+        return _summary_by_rule(payload)
+    return NOTHING_NOTED if purpose == "memory" else REPLY
 
 
 def _asks_for_summary(payload: dict[str, Any]) -> bool:

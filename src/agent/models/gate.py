@@ -1,0 +1,93 @@
+"""Replies first: background model calls wait for replies and give way to them.
+
+The embedded model answers one request at a time, so a summary fold or a
+memory extraction sent just before a user's message would make that reply
+wait for it. Every reply passes through :meth:`ModelGate.replying`; every
+background call goes through :meth:`ModelGate.background`, which waits until
+no reply is being written and is cancelled (then sent again) when one starts.
+Cancelling the request closes its connection, and the model server stops
+generating at its next token; what it cannot stop is reading a prompt it has
+started, which bounds how long a reply can still wait.
+
+Endpoints that serve many requests at once (OpenAI, most servers) need no
+gate: :func:`gate` then returns a gate that lets everything through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+PREEMPTED = "preempted by a reply"
+"""The cancel message of a background call that gave way to a reply."""
+
+
+class ModelGate:
+    """Lets replies through at once; background calls run only between replies."""
+
+    def __init__(self, exclusive: bool = True) -> None:
+        """Create a gate; ``exclusive`` False lets background calls run beside replies."""
+        self.exclusive = exclusive
+        self._replies = 0
+        self._no_reply = asyncio.Event()
+        self._no_reply.set()
+        self._background: set[asyncio.Task[object]] = set()
+        self.preemptions = 0
+        """Background calls cancelled so far to let a reply through (for benchmarks)."""
+
+    @contextlib.asynccontextmanager
+    async def replying(self) -> AsyncIterator[None]:
+        """Hold the model for a reply: background calls in flight give way."""
+        if not self.exclusive:
+            yield
+            return
+        self._replies += 1
+        self._no_reply.clear()
+        for task in list(self._background):
+            self.preemptions += 1
+            task.cancel(PREEMPTED)
+        try:
+            yield
+        finally:
+            self._replies -= 1
+            if not self._replies:
+                self._no_reply.set()
+
+    async def background(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Run ``call()`` when no reply is being written; run it again if a reply cuts in."""
+        if not self.exclusive:
+            return await call()
+        while True:
+            await self._no_reply.wait()
+            task: asyncio.Task[T] = asyncio.ensure_future(call())
+            self._background.add(task)
+            try:
+                return await asyncio.shield(task)
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    task.cancel()  # we are being cancelled ourselves (shutdown): stop the call
+                    raise
+                if not task.cancelled():
+                    raise
+                # The call gave way to a reply: wait for the replies to end, then send it again.
+            finally:
+                self._background.discard(task)
+
+
+_gates: dict[tuple[asyncio.AbstractEventLoop, bool], ModelGate] = {}
+
+
+def gate(exclusive: bool) -> ModelGate:
+    """Return this event loop's gate for an endpoint that does (or not) one request at a time."""
+    loop = asyncio.get_running_loop()
+    key = (loop, exclusive)
+    if key not in _gates:
+        for stale in [k for k in _gates if k[0].is_closed()]:
+            del _gates[stale]
+        _gates[key] = ModelGate(exclusive)
+    return _gates[key]
