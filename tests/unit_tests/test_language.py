@@ -343,6 +343,11 @@ def test_script_decides_without_the_model(monkeypatch: pytest.MonkeyPatch) -> No
     assert detect("我在重庆工作") == "Chinese"
 
 
+def test_a_spanish_question_mark_helps_spanish_but_does_not_make_english_spanish() -> None:
+    assert detect("¿Qué tal?") == "Spanish"
+    assert detect("How do I type the ¿ character on a US keyboard layout?") == "English"
+
+
 def test_code_and_links_do_not_decide() -> None:
     text = "Pourquoi ce code plante ? ```python\nfor item in items:\n    print(item)\n```"
     assert detect(text) == "French"

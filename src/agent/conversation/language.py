@@ -22,17 +22,17 @@ Detection takes two steps:
    again without them, and that reading decides; when it is unsure, the
    whole message counts only if both readings lean to the same language.
    Code, links and e-mail addresses are left out, and an opening "¿" or "¡"
-   marks Spanish. Figures measured on the tests' messages are in
+   makes Spanish win when lingua ranks it second. Figures measured on the tests' messages are in
    ``docs/languages.md``.
 
-The lingua detector takes about 3 s and 350 MB to build, so it is built once,
+The lingua detector takes 3 to 6 s and about 390 MB to build, so it is built once,
 on first need, under a lock (not at import: the CLI and the validation
 middleware import this module without ever detecting). Async code (the
 graph's nodes under the LangGraph server, which refuses blocking calls on its
 event loop) calls :func:`detect_async` or :func:`reply_language_async`, which
 detect in a worker thread, building the detector there the first time;
 :func:`warm_up` starts building it in the background ahead of the first
-message, so that message does not wait the 3 s.
+message, so that message does not wait for it.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ LANGUAGES = (
 """The languages detected; a message in another one is read as its nearest of these.
 
 All of lingua's 75 languages take about 20 s and 900 MB to load; these 16 take
-about 3 s and 350 MB.
+3 to 6 s and about 390 MB here; the seven of issue 20 alone, 3 s and 160 MB.
 """
 
 MIN_CONFIDENCE = 0.25
@@ -98,7 +98,11 @@ MAX_DETECT_CHARS = 1000
 """Only a message's first characters are read: enough to tell its language, and fast."""
 
 SPANISH_MARKS = frozenset("¿¡")
-"""Opening question and exclamation marks: of the detected languages, only Spanish has them."""
+"""Opening question and exclamation marks: of the detected languages, only Spanish has them.
+
+A message with one is Spanish when lingua ranks Spanish first or second
+("¿Qué tal?": French 0.46, Spanish 0.32).
+"""
 
 _CODE_OR_LINK = re.compile(
     r"```.*?(```|$)"  # fenced code, closed or not
@@ -153,7 +157,7 @@ async def reply_language_async(
 def detect(text: str) -> str | None:
     """Return the English name of the language ``text`` is written in, or None when unsure.
 
-    Builds the detector on first need (blocking, about 3 s): async code calls
+    Builds the detector on first need (blocking, 3 to 6 s): async code calls
     :func:`detect_async` instead.
     """
     text = text[:MAX_DETECT_CHARS]
@@ -163,10 +167,10 @@ def detect(text: str) -> str | None:
         return by_script
     if len(letters) < MIN_LETTERS:
         return None
-    if SPANISH_MARKS & set(text):
-        return _name(Language.SPANISH)
     prose = " ".join(_CODE_OR_LINK.sub(" ", text).split())
     detector = _get_detector()
+    if SPANISH_MARKS & set(prose) and _name(Language.SPANISH) in _ranked(detector, prose)[:2]:
+        return _name(Language.SPANISH)
     whole = _by_model(detector, prose)
     without_names = _without_names(prose)
     if without_names == prose:
@@ -182,8 +186,9 @@ def detect(text: str) -> str | None:
 async def detect_async(text: str) -> str | None:
     """Do what :func:`detect` does in a worker thread (the first call builds the detector).
 
-    Detecting takes 2 ms for a sentence and 4 ms at :data:`MAX_DETECT_CHARS`
-    (measured here), too long to hold the event loop: every call runs off it.
+    Detecting takes up to 2 ms for a sentence and 4 to 7 ms at
+    :data:`MAX_DETECT_CHARS` (measured here), too long to hold the event loop:
+    every call runs off it.
     """
     return await asyncio.to_thread(detect, text)
 
@@ -256,10 +261,16 @@ def _by_model(detector: LanguageDetector, text: str) -> str | None:
     return _name(top.language)
 
 
+def _ranked(detector: LanguageDetector, text: str) -> list[str]:
+    """Return the languages lingua finds likely for ``text``, likeliest first."""
+    values = detector.compute_language_confidence_values(text)
+    return [_name(value.language) for value in values if value.value > 0]
+
+
 def _top(detector: LanguageDetector, text: str) -> str | None:
     """Return lingua's top language for ``text`` however unsure, or None for no letters."""
-    values = detector.compute_language_confidence_values(text)
-    return _name(values[0].language) if values and values[0].value > 0 else None
+    ranked = _ranked(detector, text)
+    return ranked[0] if ranked else None
 
 
 def _without_names(text: str) -> str:
