@@ -1,232 +1,224 @@
-"""Find the facts a user states about themselves in one of their messages.
+"""Find the lasting facts a user states about themselves in one of their messages, any language.
 
 The model is shown only the user's own message, with a short instruction and
-worked examples, and asked for ``kind: value`` lines. Its answer is read
-defensively: unknown kinds, empty or long values and anything whose words the
-user did not write are dropped, so a small model's invention (a name from the
-examples, a city it guessed) is never saved.
+worked examples in several languages, and asked for ``topic: value`` lines
+(the topics of :data:`~agent.memory.topics.TOPICS`, or one of its own). Its
+answer is read defensively: a value is kept only when the user wrote it
+(:func:`grounded`, by characters, so it works where words carry particles or
+are not separated by spaces), and it is kept as the user wrote it.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from agent.memory.facts import KINDS, Fact
+from agent.memory.facts import Fact, fact_key
+from agent.memory.topics import TOPICS, topic_of
 
 INSTRUCTIONS = (
-    "You note facts a user states about themselves. Read the user's message and answer "
-    "only with lines 'kind: value', where kind is one of: "
-    f"{', '.join(KINDS)}. Copy the value from the user's own words. "
-    "If the message states none of these about the user, answer: none"
+    "List the lasting facts the user states about themselves in their message, one per line "
+    f"as 'topic: value'. Topics: {', '.join(TOPICS)}, or another one-word topic. Copy each "
+    "value from the message in its own language and script, without particles or articles. "
+    "For small talk, questions and facts about other things, answer: none"
 )
 
 EXAMPLES: list[tuple[str, str]] = [
     (
-        "Hello! I'm Tomasz, I live in Gdansk and I love jazz.",
-        "name: Tomasz\nlocation: Gdansk\nlikes: jazz",
+        "안녕하세요! 저는 하람이고 통영에 살아요. 강아지 두부를 키워요.",
+        "name: 하람\nlocation: 통영\npet: 강아지 두부",
     ),
-    ("What is the tallest mountain in the world?", "none"),
-    ("Actually I moved to Krakow last month.", "location: Krakow"),
     (
-        "I work as a baker, and next spring I plan to visit Lisbon.",
-        "job: baker\nplans: visit Lisbon",
+        "実は先月、鳥取に引っ越しました。そばアレルギーがあります。",
+        "location: 鳥取\nhealth: そばアレルギー",
     ),
+    (
+        "Je suis sage-femme, j'ai deux filles et j'adore le jardinage.",
+        "job: sage-femme\nfamily: deux filles\nlikes: jardinage",
+    ),
+    (
+        "Call me Thorvald. I'm vegetarian and I can't stand horror films.",
+        "name: Thorvald\ndiet: vegetarian\ndislikes: horror films",
+    ),
+    ("Der Eiffelturm ist 330 Meter hoch.", "none"),
 ]
 """Worked examples; their names and places must not be used by any test or benchmark."""
 
-ALIASES = {
-    "city": "location",
-    "home": "location",
-    "lives in": "location",
-    "place": "location",
-    "work": "job",
-    "occupation": "job",
-    "profession": "job",
-    "like": "likes",
-    "preference": "likes",
-    "preferences": "likes",
-    "dislike": "dislikes",
-    "plan": "plans",
-    "user name": "name",
-}
+MESSAGE_PREFIX = "Message: "
 
-MAX_VALUE_CHARS = 60
-MAX_NAME_WORDS = 3
-NOTHING = {"none", "unknown", "n/a", "na", "null", "nothing", "not mentioned", "not stated", "-"}
+MIN_LETTERS = 3
+"""A message with fewer letters ("ok", "네", "hi") states nothing worth a model call."""
 
-CUES: dict[str, tuple[str, ...]] = {
-    "name": ("name", "i'm", "i am", "im", "call me", "this is", "it's", "called"),
-    "location": ("live", "living", "lives", "moved", "move", "moving", "from", "based", "home"),
-    "job": (
-        "work",
-        "working",
-        "job",
-        "profession",
-        "career",
-        "employed",
-        "i'm a",
-        "i am a",
-        "i'm an",
-        "i am an",
-    ),
-    "likes": (
-        "like",
-        "likes",
-        "love",
-        "loves",
-        "enjoy",
-        "enjoys",
-        "fan",
-        "favourite",
-        "favorite",
-        "into",
-        "adore",
-        "prefer",
-    ),
-    "dislikes": (
-        "hate",
-        "hates",
-        "dislike",
-        "dislikes",
-        "don't like",
-        "do not like",
-        "can't stand",
-        "cannot stand",
-        "not a fan",
-    ),
-    "plans": (
-        "plan",
-        "plans",
-        "planning",
-        "going to",
-        "will",
-        "want to",
-        "next",
-        "hope to",
-        "intend",
-        "soon",
-        "tomorrow",
-    ),
-}
-"""Words that say which kind of fact a clause states; a fact's clause must hold one of its kind.
+MIN_VALUE_CHARS = 2
+"""A value needs at least this many letters or digits (one letter is found anywhere)."""
 
-A small model copies the shape of its examples ("I love chess" noted as a
-job); the clause the value comes from says what it really is."""
+MAX_VALUE_CHARS = 80
+"""A longer value is the model copying the message, not noting a fact."""
 
-_CLAUSE = re.compile(r"[,.;:!?()]|\b(?:and|but|so|because)\b", re.IGNORECASE)
+NOTHING = {"none", "unknown", "n/a", "na", "null", "nothing", "not mentioned", "-", "없음", "なし"}
+"""Values that mean the model found nothing."""
 
-_FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|i'll|i'd|me|my|mine|myself)\b", re.IGNORECASE)
-_WORD = re.compile(r"\w+", re.UNICODE)
+_SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*")
+_QUESTION_MARKS = ("?", "？")
+_LINE_MARKERS = "-*•·> \t"
+_VALUE_QUOTES = "\"'`*“”„«»「」『』"
+_VALUE_TRAILERS = ".!,;:。、！，；："
+_LIST_SEPARATORS = re.compile(r"\s*[,;、，；]\s*")
+_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+
+_UNSPACED = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1100, 0x11FF),  # Hangul Jamo
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3130, 0x318F),  # Hangul compatibility Jamo
+    (0x31F0, 0x31FF),  # Katakana extensions
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xAC00, 0xD7A3),  # Hangul syllables
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFF66, 0xFF9F),  # half-width Katakana
+    (0x20000, 0x3FFFF),  # CJK extensions B and later
+)
+"""Scripts whose words are not separated by spaces, or take particles: matched by characters."""
 
 
 def prompt(message: str) -> list[BaseMessage]:
     """Return the extraction prompt for one user message."""
     turns: list[BaseMessage] = [SystemMessage(content=INSTRUCTIONS)]
     for said, noted in EXAMPLES:
-        turns += [HumanMessage(content=f"Message: {said}"), AIMessage(content=noted)]
-    turns.append(HumanMessage(content=f"Message: {message}"))
+        turns += [HumanMessage(content=MESSAGE_PREFIX + said), AIMessage(content=noted)]
+    turns.append(HumanMessage(content=MESSAGE_PREFIX + message))
     return turns
 
 
 def worth_asking(message: str) -> bool:
-    """Tell whether ``message`` may state a fact about its writer (saves a model call if not).
+    """Tell whether ``message`` may state a fact (saves a model call if not), in any language.
 
-    It must speak in the first person, and not consist of questions only
-    ("What's my name?" states nothing).
+    Not when it is empty or too short to state anything, nor when every
+    sentence of it is a question ("What's my name?", "내 이름이 뭐야?").
     """
-    if not _FIRST_PERSON.search(message.replace("\u2019", "'")):
+    if sum(char.isalpha() for char in message) < MIN_LETTERS:
         return False
-    sentences = [part for part in re.split(r"(?<=[.!?])\s+", message.strip()) if part.strip()]
-    return not all(sentence.rstrip().endswith("?") for sentence in sentences)
+    sentences = [part.strip() for part in _SENTENCE.findall(message) if part.strip()]
+    return not all(sentence.endswith(_QUESTION_MARKS) for sentence in sentences)
 
 
-def _words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
-    return _WORD.findall(folded)
+def _unspaced(char: str) -> bool:
+    return any(low <= ord(char) <= high for low, high in _UNSPACED)
 
 
-def grounded(value: str, message: str) -> bool:
-    """Tell whether every word of ``value`` appears in the user's ``message``."""
-    words = _words(value)
-    said = set(_words(message))
-    return bool(words) and all(word in said for word in words)
+def _in_a_word(char: str) -> bool:
+    """Tell whether ``char`` continues a space-separated word (a letter or digit of such a script)."""
+    return char.isalnum() and not _unspaced(char)
 
 
-def _cue(kind: str, clause: str) -> bool:
-    if kind == "likes" and _cue("dislikes", clause):
-        return False  # "I don't like tea" is not a like
-    return any(re.search(rf"(?<!\w){re.escape(cue)}(?!\w)", clause) for cue in CUES[kind])
+@dataclass(frozen=True)
+class _Folded:
+    """A text folded for matching, and where each folded character came from."""
+
+    text: str
+    origin: list[int]
 
 
-def clause_of(value: str, message: str) -> str:
-    """Return the clause of ``message`` the value comes from (the whole message if none holds it)."""
-    folded = unicodedata.normalize("NFKC", message).casefold().replace("\u2019", "'")
-    clauses = [part for part in _CLAUSE.split(folded) if part and part.strip()]
-    first = (_words(value) or [""])[0]
-    holding = [c for c in clauses if grounded(value, c)] or [
-        c for c in clauses if first in _words(c)
-    ]
-    return holding[0] if holding else folded
+def _fold(text: str) -> _Folded:
+    """Fold ``text`` a character at a time (case, accents, width; spaces collapsed)."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if char.isspace():
+            if chars and chars[-1] != " ":
+                chars.append(" ")
+                origin.append(index)
+            continue
+        decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", char).casefold())
+        bare = unicodedata.normalize(
+            "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+        )
+        for folded in bare.replace("\u2019", "'"):
+            chars.append(folded)
+            origin.append(index)
+    folded_text = "".join(chars).rstrip()  # no leading space: none is ever added first
+    return _Folded(folded_text, origin[: len(folded_text)])
 
 
-def labelled(kind: str, value: str, message: str) -> str | None:
-    """Return the kind of fact the user's words make ``value``.
+def _find(needle: str, haystack: _Folded) -> tuple[int, int] | None:
+    """Return the span of ``original`` where folded ``needle`` stands as a whole, if anywhere.
 
-    ``kind`` if its clause says so; another kind if its clause says only that
-    one; None if the clause states nothing about the user.
+    In a spaced script it must start and end a word ("Ana" is not in
+    "Banana"); in Hangul, kana or Han it may sit anywhere ("하람" in
+    "하람이고", "鳥取" in "鳥取に").
     """
-    clause = clause_of(value, message)
-    if _cue(kind, clause):
-        return kind
-    others = [other for other in CUES if other != kind and _cue(other, clause)]
-    return others[0] if len(others) == 1 else None
+    start = haystack.text.find(needle)
+    while start >= 0 and needle:
+        end = start + len(needle)
+        before = haystack.text[start - 1] if start > 0 else " "
+        after = haystack.text[end] if end < len(haystack.text) else " "
+        cut_before = _in_a_word(before) and _in_a_word(needle[0])
+        cut_after = _in_a_word(after) and _in_a_word(needle[-1])
+        if not cut_before and not cut_after:
+            return haystack.origin[start], haystack.origin[end - 1] + 1
+        start = haystack.text.find(needle, start + 1)
+    return None
 
 
-def _looks_like_a_name(value: str, message: str) -> bool:
-    """Tell whether ``value`` is written with a capital, where the script has any."""
-    index = message.casefold().find(value.casefold())
-    written = message[index : index + len(value)] if index >= 0 else value
-    return not written[:1].isalpha() or written[:1] != written[:1].lower()
+def grounded(value: str, message: str) -> str | None:
+    """Return ``value`` as the user wrote it in ``message``, or None if they did not write it.
+
+    Matched by characters after folding case, accents and width: the whole
+    value where it stands in the message (the user's own spelling is
+    returned), else each of its words somewhere in the message (joined as
+    written). A value with fewer than :data:`MIN_VALUE_CHARS` letters or
+    digits is never grounded.
+    """
+    folded_value = _fold(value).text
+    if sum(char.isalnum() for char in folded_value) < MIN_VALUE_CHARS:
+        return None
+    haystack = _fold(message)
+    whole = _find(folded_value, haystack)
+    if whole is not None:
+        return message[whole[0] : whole[1]]
+    spans = [_find(token, haystack) for token in _TOKEN.findall(folded_value)]
+    if not spans or any(span is None for span in spans):
+        return None
+    return " ".join(message[span[0] : span[1]] for span in spans if span is not None)
 
 
 def _clean(value: str) -> str:
-    value = value.strip().strip("\"'`*").strip()
-    return value.rstrip(".!,;:").strip()
+    value = value.strip().strip(_VALUE_QUOTES).strip()
+    return value.rstrip(_VALUE_TRAILERS).strip().strip(_VALUE_QUOTES).strip()
+
+
+def _values(raw: str, single: bool) -> list[str]:
+    """Return the values one answer line gives: a list splits unless its topic is single-valued."""
+    value = _clean(raw)
+    parts = [value] if single else _LIST_SEPARATORS.split(value)
+    return [cleaned for part in parts if (cleaned := _clean(part))]
 
 
 def parse(answer: str, message: str) -> list[Fact]:
-    """Read the model's ``kind: value`` lines; keep only facts the user's message supports.
+    """Read the model's ``topic: value`` lines; keep only facts the user's message holds.
 
-    One fact a kind (the first one given); kinds outside :data:`KINDS`, empty,
-    "none"-like or over-long values, names longer than a few words or written
-    without a capital, and values with any word the user did not write are
-    dropped. A value whose clause states another kind of fact ("I love chess"
-    noted as a job) is relabelled, or dropped when the clause states none.
+    Lines that are not ``topic: value``, "none"-like, empty or over-long
+    values, and values the user did not write are dropped; each value kept is
+    the user's own spelling. A topic outside the table is kept as a topic of
+    its own. One value a single-valued topic (the first given), and no
+    value twice.
     """
     found: dict[str, Fact] = {}
     for line in answer.splitlines():
-        line = line.strip().lstrip("-*• ").strip()
-        kind, colon, value = line.partition(":")
-        if not colon:
+        line = unicodedata.normalize("NFKC", line).strip().lstrip(_LINE_MARKERS)
+        label, colon, raw = line.partition(":")
+        topic = topic_of(label) if colon else None
+        if topic is None:
             continue
-        kind = kind.strip().strip("*`\"'").strip().lower()
-        kind = ALIASES.get(kind, kind)
-        value = _clean(value)
-        if kind not in KINDS:
-            continue
-        if not value or value.lower() in NOTHING or len(value) > MAX_VALUE_CHARS:
-            continue
-        if not grounded(value, message):
-            continue
-        kind = labelled(kind, value, message) or ""
-        if kind not in KINDS or kind in found:
-            continue
-        if kind == "name" and (
-            len(value.split()) > MAX_NAME_WORDS or not _looks_like_a_name(value, message)
-        ):
-            continue
-        found[kind] = Fact(kind=kind, text=value)
+        for value in _values(raw, topic.single):
+            if value.casefold() in NOTHING or len(value) > MAX_VALUE_CHARS:
+                continue
+            written = grounded(value, message)
+            if written is None:
+                continue
+            found.setdefault(fact_key(topic.name, written), Fact(topic.name, written))
     return list(found.values())

@@ -1,35 +1,39 @@
-"""What the chatbot remembers about a user: one fact per kind, and how facts read in a prompt.
+"""What the chatbot remembers about a user: facts, their store keys, and how they read in a prompt.
 
-A fact is one of a few kinds (:data:`KINDS`), keyed by its kind, so a new
-fact of the same kind replaces the old one: "Actually I moved to Mumbai"
-overwrites where the user lives instead of piling up beside it. Each fact
-records the message it came from (thread and message id), so it can be
-forgotten when that message is edited away.
+A fact is a value of one topic (:mod:`agent.memory.topics`) as the user wrote
+it, with the sentence it came from and where that was said (thread and
+message), so it can be forgotten when that message is edited away. A topic
+with a single value keeps it under the topic's own key, so a newer value
+supersedes the old one; any other fact has a key of its own.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
+
+from agent.memory.topics import topic_of, topic_rank
 
 NAMESPACE = "memories"
 """Second part of a user's memory namespace: ``(user_id, "memories")``."""
-
-KINDS: dict[str, str] = {
-    "name": "The user's name is {}.",
-    "location": "The user lives in {}.",
-    "job": "The user's job: {}.",
-    "likes": "The user likes {}.",
-    "dislikes": "The user dislikes {}.",
-    "plans": "The user's plans: {}.",
-}
-"""Every kind of fact, and the sentence it becomes in the prompt."""
 
 MEMORY_HEADING = "What you remember about the user from earlier conversations:"
 
 MEMORY_SHARE = 5
 """The remembered facts may take at most 1/MEMORY_SHARE of the prompt's token budget."""
+
+KEY_HASH_CHARS = 12
+"""Hex digits of a multi-valued fact's key that come from its value."""
+
+
+def now() -> str:
+    """Return the time a fact is stamped with (UTC, ISO 8601, to the second)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def namespace(user_id: str) -> tuple[str, str]:
@@ -37,58 +41,155 @@ def namespace(user_id: str) -> tuple[str, str]:
     return (user_id, NAMESPACE)
 
 
+def fold(text: str) -> str:
+    """Return ``text`` for comparing: NFKC, case-folded, without accents, spaces collapsed."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    # Recompose, or Hangul syllables stay split into their letters.
+    return " ".join(unicodedata.normalize("NFC", bare).split())
+
+
+def fact_key(topic: str, text: str) -> str:
+    """Return the store key of a fact: its topic when single-valued, else topic and value hash."""
+    found = topic_of(topic)
+    if found is not None and found.single:
+        return found.name
+    digest = hashlib.sha256(fold(text).encode()).hexdigest()[:KEY_HASH_CHARS]
+    return f"{topic}:{digest}"
+
+
 @dataclass(frozen=True)
 class Fact:
     """One thing the user said about themselves, and where they said it."""
 
-    kind: str
+    topic: str
     text: str
     thread_id: str = ""
     message_id: str = ""
     said: str = ""
+    updated_at: str = ""
+    key: str = ""
+
+    def store_key(self) -> str:
+        """Return the key this fact is stored under (its own, else the one its value gives)."""
+        return self.key or fact_key(self.topic, self.text)
 
     def value(self) -> dict[str, Any]:
-        """Return the store value of this fact (its key is :attr:`kind`)."""
+        """Return the store value of this fact."""
         return {
-            "kind": self.kind,
+            "topic": self.topic,
             "text": self.text,
+            "said": self.said,
             "thread_id": self.thread_id,
             "message_id": self.message_id,
-            "said": self.said,
+            "updated_at": self.updated_at,
         }
 
     @classmethod
-    def from_value(cls, value: Mapping[str, Any]) -> Fact | None:
-        """Read a fact from a store value; None when the value is not one."""
-        kind, text = value.get("kind"), value.get("text")
-        if kind not in KINDS or not isinstance(text, str) or not text.strip():
+    def from_value(cls, value: Mapping[str, Any], key: str = "") -> Fact | None:
+        """Read a fact from a store value; None when the value is not one.
+
+        Items saved before topics existed name theirs ``kind`` (and sit under
+        it as their key): they read as facts of that topic.
+        """
+        label, text = value.get("topic") or value.get("kind"), value.get("text")
+        if not isinstance(label, str) or not isinstance(text, str) or not text.strip():
+            return None
+        topic = topic_of(label)
+        if topic is None:
             return None
         return cls(
-            kind=str(kind),
+            topic=topic.name,
             text=text.strip(),
             thread_id=str(value.get("thread_id") or ""),
             message_id=str(value.get("message_id") or ""),
             said=str(value.get("said") or ""),
+            updated_at=str(value.get("updated_at") or ""),
+            key=key,
+        )
+
+    def with_source(self, thread_id: str, message_id: str, said: str, stamp: str) -> Fact:
+        """Return this fact as learnt from message ``message_id`` of ``thread_id`` at ``stamp``."""
+        return replace(
+            self, thread_id=thread_id, message_id=message_id, said=said, updated_at=stamp
         )
 
     def sentence(self) -> str:
         """Return the fact as the prompt states it."""
-        return KINDS[self.kind].format(self.text)
+        topic = topic_of(self.topic)
+        template = topic.sentence if topic is not None else "The user's {}."
+        return template.format(self.text)
+
+
+def corrected(fact: Fact, text: str) -> Fact:
+    """Return ``fact`` with the value the user now gives it, under the same key.
+
+    A corrected fact is the user's own word: it belongs to no thread any more,
+    so deleting the thread it was learnt in, or editing that message, keeps it.
+    """
+    value = text.strip()
+    return Fact(fact.topic, value, said=value, updated_at=now(), key=fact.store_key())
+
+
+def in_list_order(facts: Sequence[Fact]) -> list[Fact]:
+    """Return ``facts`` as lists show them: topics in the table's order, newest first in each."""
+    newest_first = sorted(facts, key=lambda fact: fact.updated_at, reverse=True)
+    return sorted(newest_first, key=lambda fact: topic_rank(fact.topic))
+
+
+def bigrams(text: str) -> set[str]:
+    """Return the character pairs of ``text`` (folded, without spaces): any script, no word list."""
+    letters = "".join(char for char in fold(text) if char.isalnum())
+    return {letters[i : i + 2] for i in range(len(letters) - 1)} or set(letters)
+
+
+def relevance(fact: Fact, message: str) -> float:
+    """Return how much ``fact`` has in common with ``message``: shared character pairs.
+
+    Shared pairs are weighed against the fact's own (a long sentence does not
+    win by length alone).
+    """
+    mine = bigrams(f"{fact.text} {fact.said}")
+    if not mine or not message:
+        return 0.0
+    return len(mine & bigrams(message)) / math.sqrt(len(mine))
+
+
+def by_importance(facts: Sequence[Fact], relevant_to: str = "") -> list[Fact]:
+    """Return ``facts`` most worth showing first.
+
+    Identity facts (name, home: :data:`~agent.memory.topics.TOPICS` marks them)
+    in the table's order, then the rest by what they share with
+    ``relevant_to`` (the user's newest message), then the most recent.
+    """
+    identity = sorted(
+        (fact for fact in facts if _is_identity(fact)), key=lambda fact: topic_rank(fact.topic)
+    )
+    rest = sorted(
+        (fact for fact in facts if not _is_identity(fact)),
+        key=lambda fact: fact.updated_at,
+        reverse=True,
+    )
+    rest.sort(key=lambda fact: relevance(fact, relevant_to), reverse=True)  # stable: recency ties
+    return [*identity, *rest]
+
+
+def _is_identity(fact: Fact) -> bool:
+    topic = topic_of(fact.topic)
+    return topic is not None and topic.identity
 
 
 def memory_section(
-    facts: Sequence[Fact], max_tokens: int, count: Callable[[str], int]
+    facts: Sequence[Fact], max_tokens: int, count: Callable[[str], int], relevant_to: str = ""
 ) -> tuple[str, list[Fact]]:
     """Return the prompt section that states ``facts`` within ``max_tokens``, and the facts kept.
 
-    Facts are kept in :data:`KINDS` order (name first) while the section fits;
-    a fact that would not fit is left out whole.
+    Facts are taken most important first (:func:`by_importance`); one that
+    would not fit is left out whole, and a shorter one after it may still fit.
     """
-    ordered = sorted(facts, key=lambda fact: list(KINDS).index(fact.kind))
     kept: list[Fact] = []
-    for fact in ordered:
-        text = render([*kept, fact])
-        if count(text) <= max_tokens:
+    for fact in by_importance(facts, relevant_to):
+        if count(render([*kept, fact])) <= max_tokens:
             kept.append(fact)
     return (render(kept) if kept else ""), kept
 

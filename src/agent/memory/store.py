@@ -20,7 +20,7 @@ from pathlib import Path
 from langgraph.store.postgres.aio import AsyncPostgresStore
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
-from agent.storage.checkpointer import (
+from agent.storage.connections import (
     database_uri,
     postgres_pool,
     postgres_schema,
