@@ -28,6 +28,51 @@ PROMPT_CACHE_BYTES = 1 << 30
 bundled model): a memory extraction or a summary between two replies no longer makes the
 next reply read its whole prompt again."""
 
+
+def compact_prompt_cache(capacity_bytes: int = PROMPT_CACHE_BYTES) -> Any:
+    """Return a RAM prompt cache that keeps only what a chat needs of each state.
+
+    llama-cpp-python's ``LlamaRAMCache`` keeps, with every prompt's state, a
+    copy of the logits of up to ``n_batch`` tokens (512 x the vocabulary: 311 MB
+    for Qwen2.5's 151,936 tokens) and bounds only the rest, so its 1 GiB grew
+    past 10 GB of RAM in a long session (measured). Sampling reads the last
+    row alone (logprobs of the prompt need ``logits_all``, which the server
+    does not set), so that row is what this cache keeps.
+    """
+    import numpy as np
+    from llama_cpp.llama import LlamaState
+    from llama_cpp.llama_cache import LlamaRAMCache
+
+    class CompactRAMCache(LlamaRAMCache):  # type: ignore[misc]
+        def __setitem__(self, key: Any, value: Any) -> None:
+            rows = value.scores.shape[0]
+            last = value.scores[rows - 1 :].copy() if rows else value.scores.copy()
+            compact = LlamaState(
+                input_ids=value.input_ids,
+                scores=last,
+                n_tokens=value.n_tokens,
+                llama_state=value.llama_state,
+                llama_state_size=value.llama_state_size,
+                seed=value.seed,
+            )
+            compact.rows = rows
+            super().__setitem__(key, compact)
+
+        def __getitem__(self, key: Any) -> Any:
+            stored = super().__getitem__(key)
+            rows = getattr(stored, "rows", stored.scores.shape[0])
+            return LlamaState(
+                input_ids=stored.input_ids,
+                scores=np.broadcast_to(stored.scores[-1:], (rows, stored.scores.shape[1])),
+                n_tokens=stored.n_tokens,
+                llama_state=stored.llama_state,
+                llama_state_size=stored.llama_state_size,
+                seed=stored.seed,
+            )
+
+    return CompactRAMCache(capacity_bytes)
+
+
 DEFAULT_N_THREADS = os.cpu_count() or 1
 """Threads for generation and prompt reading, unless ``--n-threads`` says otherwise."""
 
@@ -138,9 +183,7 @@ def model_settings(
         n_ctx=served.n_ctx,
         n_threads=n_threads,
         n_threads_batch=n_threads,
-        cache=True,
-        cache_type="ram",
-        cache_size=PROMPT_CACHE_BYTES,
+        cache=False,  # set after loading: see compact_prompt_cache
         verbose=False,
     )
 
@@ -160,7 +203,9 @@ def serve(host: str, port: int, model_path: Path, n_ctx: int, n_threads: int) ->
         model_settings=[model_settings(model_path, served, n_threads)],
     )
     proxy: Any = llama_app._llama_proxy  # loaded by create_app
-    served = measure_chat_format(proxy(), served)
+    llama = proxy()
+    llama.set_cache(compact_prompt_cache())
+    served = measure_chat_format(llama, served)
 
     async def info() -> dict[str, Any]:
         return asdict(served)
