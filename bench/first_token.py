@@ -1,31 +1,56 @@
-"""First-token time of the embedded model as one thread grows: turns 1, 10, 40 and after a fold.
+"""Does any reply wait for the bot's housekeeping? First-token times as a user meets them.
 
-The real graph runs in this process, streaming from the embedded model server
-the LangGraph server would start, on one thread with the default budget.
-llama.cpp reuses the longest common prefix of the prompt it read last, so a
-turn should pay only for what is new; a summary fold rewrites the prompt's
-start (the system prompt holds the summary), so the turn right after a fold
-reads its prompt cold. Prints each measured turn's prompt tokens and first
-token time, then ``first_token_ms: turn1=... turn10=... turn40=... after_fold=...``.
+A real ``langgraph dev`` with the embedded model (or ``CHATBOT_MODEL_FILE``'s),
+driven through the SDK's token stream (``stream_mode="messages-tuple"``), the
+way the chat page and the CLI call it. Measured, with a 500-token budget so a
+thread folds every few turns:
 
-    .venv/bin/python -m bench.first_token
+* **ordinary turns**: the median first token of turns that neither fold nor
+  follow a statement (turn 1, which reads the system prompt cold, left out);
+* **fold turns**: the first token of every turn whose prompt starts with a
+  new summary (``summarized_through`` moved), against that median;
+* **after a statement**: a user says something about themselves and, the
+  instant that reply's stream ends, sends the next message: its first token
+  against the median (memory extraction of the statement is due right then);
+* **known in a new thread**: seconds from the end of a statement's reply until
+  the fact is in the user's memory (``/store`` search), i.e. until a new
+  conversation would know it.
+
+Prints every turn, then a table and ``first_token: median_ms=... fold_ratio_max=...
+statement_ratio_max=... known_after_s_max=...``. Runs against whatever code the
+``agent`` package is (put another checkout's ``src`` first on ``PYTHONPATH`` to
+measure it: the server is started from that checkout).
+
+    .venv/bin/python -m bench.first_token            # about 5 minutes on 2 cores
+    .venv/bin/python -m bench.first_token --folds 1  # a quick look
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
+import signal
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.memory import InMemorySaver
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
 
-from agent import settings
-from agent.conversation.context import Context
-from agent.graph import build_graph
-from agent.models.local.launcher import embedded_model_server
+import agent
+from agent.models.local.launcher import free_port
+from agent.testing.dev_server import DevServer, server_environment, write_config
+from agent.testing.turns import GRAPH_ID
 
-TURNS = (1, 10, 40)
+BUDGET = 500
+"""Prompt budget of the measured threads: small, so folds come every few turns."""
+
+USER = "local"
+"""Whose memory a request without a token uses."""
 
 TALK = [
     "Tell me one fact about the ocean.",
@@ -34,54 +59,142 @@ TALK = [
     "What is 12 times 12?",
     "Name a famous painter.",
     "Give me a word that means happy.",
+    "How many legs does a spider have?",
+    "What colour is a ripe banana?",
 ]
+"""Small talk: nothing about the user, so no fact is learnt from it."""
+
+STATEMENTS = [
+    ("Salut ! Je m'appelle Ondine et j'habite à Figeac.", "Figeac"),
+    ("제 이름은 도겸이고 여수에 살아요.", "여수"),
+    ("Hallo, ich bin Fenja und wohne in Wismar.", "Wismar"),
+]
+"""Statements about the user, each with a word their fact must hold (names in no prompt)."""
 
 
-async def first_token_ms(graph: Any, config: Any, context: Context, text: str) -> float:
-    """Send one message; return the milliseconds until the first reply token streamed."""
+async def first_token_ms(client: LangGraphClient, thread: str, text: str) -> tuple[float, float]:
+    """Send ``text``; return (ms to the first reply token, seconds since epoch at the stream's end)."""
     started = time.perf_counter()
     first: float | None = None
-    async for chunk, metadata in graph.astream(
-        {"messages": [{"role": "user", "content": text}]},
-        config,
-        context=context,
-        stream_mode="messages",
+    async for part in client.runs.stream(
+        thread,
+        GRAPH_ID,
+        input={"messages": [{"role": "user", "content": text}]},
+        stream_mode="messages-tuple",
     ):
-        if first is None and metadata.get("langgraph_node") == "model" and chunk.content:
-            first = time.perf_counter() - started
-    assert first is not None, "no reply token streamed"
-    return first * 1000
+        if part.event == "error":
+            raise RuntimeError(f"the run failed: {part.data}")
+        if first is None and part.event == "messages":
+            chunk, metadata = part.data
+            if metadata.get("langgraph_node") == "model" and chunk.get("content"):
+                first = time.perf_counter() - started
+    if first is None:
+        raise RuntimeError("no reply token streamed")
+    return first * 1000, time.time()
 
 
-async def main() -> None:
-    """Drive one thread to the last measured turn and print the figures."""
+async def summarized_through(client: LangGraphClient, thread: str) -> str | None:
+    values = (await client.threads.get_state(thread))["values"]
+    return values.get("summarized_through") if isinstance(values, dict) else None
+
+
+async def seconds_until_known(client: LangGraphClient, word: str, since: float) -> float | None:
+    """Poll the user's memory until a fact holds ``word``; seconds after ``since``, or None."""
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        items = (await client.store.search_items((USER, "memories"), limit=100))["items"]
+        if any(word in str(item["value"].get("text", "")) for item in items):
+            return time.time() - since
+        await asyncio.sleep(0.1)
+    return None
+
+
+async def measure(url: str, folds: int) -> dict[str, Any]:
+    """Drive the threads and return every figure."""
+    client = get_client(url=url, api_key=None)
+    ordinary: list[float] = []
+    fold_turns: list[tuple[int, float]] = []
+    thread = (await client.threads.create())["thread_id"]
+    turn, marker = 0, None
+    while len(fold_turns) < folds and turn < 40 * folds:
+        turn += 1
+        ms, _ = await first_token_ms(client, thread, TALK[turn % len(TALK)])
+        now = await summarized_through(client, thread)
+        folded = now != marker
+        marker = now
+        if folded:
+            fold_turns.append((turn, ms))
+        elif turn > 1:
+            ordinary.append(ms)
+        print(f"turn {turn:>3}: first token {ms:7.0f} ms{'  (new summary)' if folded else ''}")
+    median = statistics.median(ordinary)
+    after_statement: list[float] = []
+    known_after: list[float | None] = []
+    for statement, word in STATEMENTS:
+        other = (await client.threads.create())["thread_id"]
+        await first_token_ms(client, other, TALK[0])  # an ordinary start for this thread
+        _, ended = await first_token_ms(client, other, statement)
+        ms, _ = await first_token_ms(client, other, TALK[3])
+        after_statement.append(ms)
+        known = await seconds_until_known(client, word, ended)
+        known_after.append(known)
+        print(f"after {statement!r}: first token {ms:.0f} ms; in memory after {known} s")
+    await client.http.client.aclose()
+    return {
+        "median_ms": median,
+        "fold_turns": fold_turns,
+        "after_statement_ms": after_statement,
+        "known_after_s": known_after,
+    }
+
+
+def report(figures: dict[str, Any]) -> None:
+    """Print the table and the closing line."""
+    median = figures["median_ms"]
+    print(f"\nordinary turns: median first token {median:.0f} ms")
+    print("| measured | first token | vs median |\n|---|---:|---:|")
+    for turn, ms in figures["fold_turns"]:
+        print(f"| turn {turn} (new summary) | {ms:.0f} ms | {ms / median:.2f}x |")
+    for ms in figures["after_statement_ms"]:
+        print(f"| right after a statement | {ms:.0f} ms | {ms / median:.2f}x |")
+    fold_ratio = max(ms for _, ms in figures["fold_turns"]) / median
+    statement_ratio = max(figures["after_statement_ms"]) / median
+    known = [s for s in figures["known_after_s"] if s is not None]
+    known_text = f"{max(known):.1f}" if len(known) == len(figures["known_after_s"]) else "never"
+    print(
+        f"first_token: median_ms={median:.0f} fold_ratio_max={fold_ratio:.2f} "
+        f"statement_ratio_max={statement_ratio:.2f} known_after_s_max={known_text}"
+    )
+
+
+def main() -> None:
+    """Start a dev server with the embedded model, measure, stop it."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--budget", type=int, default=Context().max_history_tokens)
+    parser.add_argument("--folds", type=int, default=3, help="fold turns to measure (default 3)")
     args = parser.parse_args()
-    context = Context(max_history_tokens=args.budget)
-    figures: dict[str, float] = {}
-    async with embedded_model_server() as base_url:
-        settings.set_local_model_url(base_url)
-        graph = build_graph().compile(checkpointer=InMemorySaver())
-        config: Any = {"configurable": {"thread_id": "first-token"}}
-        for turn in range(1, max(TURNS) + 1):
-            before = (await graph.aget_state(config)).values.get("summarized_through")
-            ms = await first_token_ms(graph, config, context, TALK[turn % len(TALK)])
-            after = (await graph.aget_state(config)).values
-            folded = after.get("summarized_through") != before
-            labels = [f"turn{turn}"] if turn in TURNS else []
-            if folded and "after_fold" not in figures:
-                labels.append("after_fold")
-            for label in labels:
-                figures[label] = ms
-            if labels:
-                print(
-                    f"turn {turn:>3}: first token {ms:7.0f} ms, "
-                    f"{len(after['messages'])} messages stored, folded this turn: {folded}",
-                    flush=True,
-                )
-    print("first_token_ms: " + " ".join(f"{name}={ms:.0f}" for name, ms in figures.items()))
+    # Stopped with SIGTERM, still stop the server (and its model) in the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=Path(agent.__file__).parent,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    print(f"code: {Path(agent.__file__).parent} at {commit}; budget {BUDGET} tokens")
+    with tempfile.TemporaryDirectory(prefix="first-token-") as workdir:
+        write_config(Path(workdir))
+        env = server_environment(
+            CHATBOT_MAX_HISTORY_TOKENS=str(BUDGET),
+            CHATBOT_REMEMBER="true",
+            CHATBOT_DATA_DIR=str(Path(workdir) / "data"),
+        )
+        server = DevServer(workdir=Path(workdir), port=free_port(), env=env)
+        server.start()
+        try:
+            report(asyncio.run(measure(server.url, args.folds)))
+        finally:
+            server.stop()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-GRAPH_ID = "chatbot"
-"""The graph id ``langgraph.json`` declares."""
+from agent import GRAPH_ID
+
+__all__ = ["GRAPH_ID", "SMALL_TALK", "user"]
 
 SMALL_TALK = [
     "The weather is nice today.",
