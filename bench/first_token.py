@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -94,6 +94,7 @@ async def first_token_ms(client: LangGraphClient, thread: str, text: str) -> tup
 
 
 async def summarized_through(client: LangGraphClient, thread: str) -> str | None:
+    """Return the last message the thread's summary in use covers."""
     values = (await client.threads.get_state(thread))["values"]
     return values.get("summarized_through") if isinstance(values, dict) else None
 

@@ -43,11 +43,15 @@ def compact_prompt_cache(capacity_bytes: int = PROMPT_CACHE_BYTES) -> Any:
     from llama_cpp.llama import LlamaState
     from llama_cpp.llama_cache import LlamaRAMCache
 
-    class CompactRAMCache(LlamaRAMCache):  # type: ignore[misc]
+    class CompactState(LlamaState):
+        rows: int = 0
+        """How many rows of logits the state had (what ``load_state`` fills)."""
+
+    class CompactRAMCache(LlamaRAMCache):
         def __setitem__(self, key: Any, value: Any) -> None:
-            rows = value.scores.shape[0]
+            rows = int(value.scores.shape[0])
             last = value.scores[rows - 1 :].copy() if rows else value.scores.copy()
-            compact = LlamaState(
+            compact = CompactState(
                 input_ids=value.input_ids,
                 scores=last,
                 n_tokens=value.n_tokens,
@@ -60,10 +64,11 @@ def compact_prompt_cache(capacity_bytes: int = PROMPT_CACHE_BYTES) -> Any:
 
         def __getitem__(self, key: Any) -> Any:
             stored = super().__getitem__(key)
-            rows = getattr(stored, "rows", stored.scores.shape[0])
+            rows = stored.rows if isinstance(stored, CompactState) else stored.scores.shape[0]
+            width = int(stored.scores.shape[1])
             return LlamaState(
                 input_ids=stored.input_ids,
-                scores=np.broadcast_to(stored.scores[-1:], (rows, stored.scores.shape[1])),
+                scores=np.broadcast_to(stored.scores[-1:], (int(rows), width)),
                 n_tokens=stored.n_tokens,
                 llama_state=stored.llama_state,
                 llama_state_size=stored.llama_state_size,
