@@ -161,6 +161,60 @@ def test_retry_writes_the_last_reply_again_and_edit_changes_the_last_message(
     assert {"4.", "Four, again.", "What is 2+2?", "What is 3+3?", "6."} <= seen
 
 
+def test_lang_shows_sets_and_clears_the_reply_language(
+    server: DevServer, sdk: SyncLangGraphClient
+) -> None:
+    # The scripted model detects nothing: the graph detects the user's language itself.
+    scripted_model.settings.replies = ["반가워요.", "De nada.", "Volontiers."]
+    session = terminal(server.url)
+    try:
+        session.expect(THREAD_LINE)
+        thread = session.match.group(1)
+        session.expect("reply language: automatic: the language you write")
+        session.expect(YOU_PROMPT)
+        session.sendline("안녕하세요, 저는 도하린이라고 해요. 여수에 살아요.")
+        session.expect(re.escape("reply language: Korean (detected)"))
+        session.expect(YOU_PROMPT)
+        values: Any = sdk.threads.get_state(thread)["values"]
+        assert "language" not in values and values["reply_language"] == "Korean"
+
+        session.sendline("/lang")
+        session.expect(re.escape("reply language: Korean (detected)"))
+        session.expect(YOU_PROMPT)
+        session.sendline("/lang Spanish")
+        session.expect(re.escape("reply language: Spanish (set; from your next message)"))
+        session.expect(YOU_PROMPT)
+        session.sendline("Thank you so much for the help!")
+        session.expect(re.escape("reply language: Spanish (set)"))
+        session.expect(YOU_PROMPT)
+        values = sdk.threads.get_state(thread)["values"]
+        assert (values["language"], values["reply_language"]) == ("Spanish", "Spanish")
+
+        session.sendline("/lang auto")
+        session.expect(re.escape("automatic: the language you write (from your next message)"))
+        session.expect(YOU_PROMPT)
+        session.sendline("Je voudrais un café crème, s'il vous plaît.")
+        session.expect(re.escape("reply language: French (detected)"))
+        session.expect(YOU_PROMPT)
+        values = sdk.threads.get_state(thread)["values"]
+        assert (values["language"], values["reply_language"]) == ("", "French")
+        session.sendeof()
+        session.expect(pexpect.EOF)
+    finally:
+        session.close(force=True)
+    assert session.exitstatus == 0
+
+    # Resumed, the header says it before anything is sent.
+    resumed = terminal(server.url, "--thread", thread)
+    try:
+        resumed.expect(re.escape("reply language: French (detected)"))
+        resumed.expect(YOU_PROMPT)
+        resumed.sendeof()
+        resumed.expect(pexpect.EOF)
+    finally:
+        resumed.close(force=True)
+
+
 def test_export_both_formats_import_rename_and_search(
     server: DevServer, sdk: SyncLangGraphClient, tmp_path: Path
 ) -> None:

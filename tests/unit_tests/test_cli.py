@@ -149,3 +149,40 @@ def test_the_cli_reads_older_history_pages_until_the_fork_point_turns_up() -> No
     assert cli._fork_point(Client(), "t", "m2") == {"checkpoint_id": "c2"}  # type: ignore[arg-type]
     assert len(asked) == 3 and asked[0] is None
     assert cli._fork_point(Client(), "t", "m0") is None  # its parent, c0, is not kept
+
+
+@pytest.mark.parametrize(
+    ("values", "pending", "status"),
+    [
+        ({}, None, "automatic: the language you write"),
+        (None, None, "automatic: the language you write"),
+        ({"reply_language": "Korean"}, None, "Korean (detected)"),
+        ({"language": "", "reply_language": "Korean"}, None, "Korean (detected)"),
+        ({"language": "auto", "reply_language": "French"}, None, "French (detected)"),
+        ({"language": "Spanish", "reply_language": "Spanish"}, None, "Spanish (set)"),
+        ({"language": "Spanish"}, "German", "German (set; from your next message)"),
+        (
+            {"language": "Spanish"},
+            "",
+            "automatic: the language you write (from your next message)",
+        ),
+        ({"language": 42, "reply_language": ["x"]}, None, "automatic: the language you write"),
+    ],
+)
+def test_language_status_says_which_language_and_whether_set_or_detected(
+    values: Any, pending: str | None, status: str
+) -> None:
+    assert cli.language_status(values, pending) == status
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [(None, None), ("Spanish", "Spanish"), (" Korean ", "Korean"), ("auto", ""), ("AUTO", "")],
+)
+def test_lang_choices_become_the_language_sent(typed: str | None, sent: str | None) -> None:
+    assert cli._pending(typed) == sent
+    run_input = cli._user("Hi", sent)
+    if sent is None:
+        assert "language" not in run_input
+    else:
+        assert run_input["language"] == sent

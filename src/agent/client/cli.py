@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
@@ -25,6 +25,7 @@ from rich.table import Table
 from agent import settings
 from agent.client import conversations
 from agent.client.conversations import fork_point, messages_of, text_of, title_of
+from agent.conversation.language import explicit_language, is_auto
 from agent.server.discovery import discovered_url
 from agent.server.tokens import DEFAULT_EXPIRES_IN, SECRET_ENV, auth_secret, create_token
 
@@ -45,6 +46,12 @@ CANCEL_SETTLE_S = 10.0
 
 SEARCH_SCAN = 1000
 """``threads --search`` looks through at most this many of the newest threads."""
+
+AUTOMATIC = "automatic: the language you write"
+"""How a thread without a set language and without a reply yet is described."""
+
+LANGUAGE_FIELDS = ("language", "reply_language")
+"""The state values that say which language a thread replies in."""
 
 app = typer.Typer(help="Chat with the chatbot server.", no_args_is_help=True)
 console = Console(highlight=False, soft_wrap=True)
@@ -140,14 +147,53 @@ def _cancel(client: SyncLangGraphClient, thread_id: str, run_id: str | None, tag
         time.sleep(0.1)
 
 
+def language_status(values: Any, pending: str | None = None) -> str:
+    """Describe the language a thread replies in, e.g. "Korean (detected)" or "Spanish (set)".
+
+    Args:
+        values: The thread's state values (``language``, ``reply_language``).
+        pending: A language (``""`` for automatic) the user chose with ``/lang``
+            that goes to the server with their next message.
+    """
+    if pending is not None:
+        chosen = explicit_language(pending)
+        return (
+            f"{chosen} (set; from your next message)"
+            if chosen
+            else f"{AUTOMATIC} (from your next message)"
+        )
+    values = values if isinstance(values, Mapping) else {}
+    chosen = explicit_language(_string(values.get("language")))
+    if chosen:
+        return f"{chosen} (set)"
+    replied = explicit_language(_string(values.get("reply_language")))
+    return f"{replied} (detected)" if replied else AUTOMATIC
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _language_values(values: Any) -> dict[str, Any]:
+    """Keep the language fields of a thread's values (``{}`` for a thread without any)."""
+    if not isinstance(values, Mapping):
+        return {}
+    return {key: values[key] for key in LANGUAGE_FIELDS if key in values}
+
+
 def _stream_run(
     client: SyncLangGraphClient,
     thread_id: str,
     run_input: dict[str, Any] | None,
     checkpoint: Checkpoint | None = None,
-) -> None:
-    """Stream one reply; Ctrl-C stops it on the server and returns to the prompt."""
+) -> str | None:
+    """Stream one reply; Ctrl-C stops it on the server and returns to the prompt.
+
+    Returns the language the reply was asked in (the graph's ``reply_language``), if
+    the run reported one.
+    """
     run_ids: list[str] = []
+    replied: str | None = None
     tag = uuid.uuid4().hex
     try:
         if client.threads.get(thread_id).get("status") == "busy":
@@ -163,7 +209,7 @@ def _stream_run(
             GRAPH_ID,
             input=run_input,
             checkpoint=checkpoint,
-            stream_mode="messages-tuple",
+            stream_mode=["messages-tuple", "updates"],
             multitask_strategy="enqueue",
             metadata={RUN_TAG_KEY: tag},
             on_run_created=lambda created: run_ids.append(str(created["run_id"])),
@@ -175,11 +221,15 @@ def _stream_run(
                     and metadata.get("langgraph_node", "model") == "model"
                 ):
                     console.print(text_of(chunk.get("content")), end="", markup=False)
+            elif part.event == "updates" and isinstance(part.data, dict):
+                for update in part.data.values():
+                    if isinstance(update, dict):
+                        replied = _string(update.get("reply_language")) or replied
             elif part.event == "error":
                 console.print()
                 detail = part.data.get("message") if isinstance(part.data, dict) else None
                 errors.print(f"[red]The reply failed:[/red] {detail or part.data}")
-                return
+                return replied
     except KeyboardInterrupt:
         console.print()
         _cancel(client, thread_id, run_ids[0] if run_ids else None, tag)
@@ -187,8 +237,9 @@ def _stream_run(
             "[yellow]Stopped.[/yellow] [dim]The thread keeps your message without a reply; "
             "/retry answers it again. Ctrl-C at the prompt leaves.[/dim]"
         )
-        return
+        return replied
     console.print()
+    return replied
 
 
 def _fork_point(client: SyncLangGraphClient, thread_id: str, message_id: str) -> Checkpoint | None:
@@ -211,40 +262,46 @@ def _last(messages: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
     return next((m for m in reversed(messages) if m.get("type") == kind), None)
 
 
-def _retry(client: SyncLangGraphClient, thread_id: str) -> None:
-    """Write the last reply again (or answer the last message, if it has no reply)."""
+def _retry(client: SyncLangGraphClient, thread_id: str) -> str | None:
+    """Write the last reply again (or answer the last message, if it has no reply).
+
+    Returns the language the new reply was asked in, if any.
+    """
     messages = messages_of(client.threads.get_state(thread_id)["values"])
     if not messages:
         console.print("[dim]Nothing to retry yet: say something first.[/dim]")
-        return
+        return None
     last = messages[-1]
     checkpoint = _fork_point(client, thread_id, str(last.get("id")))
     if checkpoint is None:
         errors.print("[red]That turn is older than the checkpoints this thread keeps.[/red]")
-        return
+        return None
     if last.get("type") == "ai":  # regenerate: no input, from the checkpoint before the reply
-        _stream_run(client, thread_id, None, checkpoint)
-    else:  # a message left without a reply (stopped, or failed): send it again from before it
-        _stream_run(client, thread_id, _user(text_of(last.get("content"))), checkpoint)
+        return _stream_run(client, thread_id, None, checkpoint)
+    # a message left without a reply (stopped, or failed): send it again from before it
+    return _stream_run(client, thread_id, _user(text_of(last.get("content"))), checkpoint)
 
 
-def _edit(client: SyncLangGraphClient, thread_id: str, text: str) -> None:
-    """Replace the last message with ``text`` (asked for, prefilled, when empty) and answer it."""
+def _edit(client: SyncLangGraphClient, thread_id: str, text: str) -> str | None:
+    """Replace the last message with ``text`` (asked for, prefilled, when empty) and answer it.
+
+    Returns the language the new reply was asked in, if any.
+    """
     mine = _last(messages_of(client.threads.get_state(thread_id)["values"]), "human")
     if mine is None:
         console.print("[dim]Nothing to edit yet: say something first.[/dim]")
-        return
+        return None
     if not text:
         text = _ask_prefilled("edit> ", text_of(mine.get("content"))).strip()
         if not text:
             console.print("[dim]Edit cancelled.[/dim]")
-            return
+            return None
     checkpoint = _fork_point(client, thread_id, str(mine.get("id")))
     if checkpoint is None:
         errors.print("[red]That message is older than the checkpoints this thread keeps.[/red]")
-        return
+        return None
     console.print(f"[dim]edited: {text}[/dim]", markup=True, highlight=False)
-    _stream_run(client, thread_id, _user(text), checkpoint)
+    return _stream_run(client, thread_id, _user(text), checkpoint)
 
 
 def _ask_prefilled(prompt: str, text: str) -> str:
@@ -264,10 +321,24 @@ def _ask_prefilled(prompt: str, text: str) -> str:
 
 
 def _user(text: str, language: str | None = None) -> dict[str, Any]:
+    """Build a run input; ``language`` ``""`` clears the thread's language (automatic)."""
     payload: dict[str, Any] = {"messages": [{"role": "user", "content": text}]}
-    if language:
+    if language is not None:
         payload["language"] = language
     return payload
+
+
+def _pending(language: str | None) -> str | None:
+    """Return what to send as ``language``: None to leave it, ``""`` for automatic."""
+    if language is None:
+        return None
+    return "" if is_auto(language) else language.strip()
+
+
+def _show_language(known: Mapping[str, Any], pending: str | None = None) -> str:
+    status = language_status(known, pending)
+    console.print(f"[dim]reply language: {status}[/dim]", markup=True, highlight=False)
+    return status
 
 
 @app.command()
@@ -276,28 +347,37 @@ def chat(
         str | None, typer.Option("--thread", "-t", help="Resume this thread id.")
     ] = None,
     language: Annotated[
-        str | None, typer.Option("--language", "-l", help="Reply language, e.g. Spanish.")
+        str | None,
+        typer.Option(
+            "--language",
+            "-l",
+            help="Reply language, e.g. Spanish; auto: the language you write (the default).",
+        ),
     ] = None,
 ) -> None:
     """Chat interactively; replies stream in as they are generated.
 
     Ctrl-C stops a reply (on the server too); Ctrl-C at the prompt, /exit or
     Ctrl-D leaves. /retry writes the last reply again, /edit [TEXT] changes your
-    last message, /lang NAME changes the reply language, /new starts a fresh thread.
+    last message, /lang shows the reply language, /lang NAME sets it, /lang auto
+    goes back to the language you write, /new starts a fresh thread.
     """
     # Ctrl-C is how a user stops a reply: make it raise KeyboardInterrupt even when
     # whatever started this process ignored SIGINT (a background job's children do).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     client = _client()
+    pending = _pending(language)
     with _server_errors():
         if thread:
-            client.threads.get(thread)
+            known = _language_values(client.threads.get(thread).get("values"))
             thread_id = thread
         else:
+            known = {}
             thread_id = client.threads.create(graph_id=GRAPH_ID)["thread_id"]
         console.print(
             f"[dim]thread {thread_id}  (resume with: chatbot chat --thread {thread_id})[/dim]"
         )
+        shown = _show_language(known, pending)
         while True:
             try:
                 text = console.input("[bold blue]you>[/bold blue] ")
@@ -312,21 +392,33 @@ def chat(
             if text == "/new":
                 thread_id = client.threads.create(graph_id=GRAPH_ID)["thread_id"]
                 console.print(f"[dim]thread {thread_id}[/dim]")
+                known = {}
+                shown = _show_language(known, pending)
                 continue
-            if text.startswith("/lang"):
-                language = text.removeprefix("/lang").strip() or None
-                console.print(f"[dim]reply language: {language or 'unchanged'}[/dim]")
+            if text == "/lang" or text.startswith("/lang "):
+                choice = text.removeprefix("/lang").strip()
+                if choice:
+                    pending = _pending(choice)
+                else:  # read it afresh: another window may have changed it
+                    known = _language_values(client.threads.get(thread_id).get("values"))
+                shown = _show_language(known, pending)
                 continue
             try:
                 if text == "/retry":
-                    _retry(client, thread_id)
+                    replied = _retry(client, thread_id)
                 elif text == "/edit" or text.startswith("/edit "):
-                    _edit(client, thread_id, text.removeprefix("/edit").strip())
+                    replied = _edit(client, thread_id, text.removeprefix("/edit").strip())
                 else:
-                    _stream_run(client, thread_id, _user(text, language))
-                    language = None  # stored in the thread now; later turns keep it
+                    replied = _stream_run(client, thread_id, _user(text, pending))
+                    if pending is not None:  # stored in the thread now; later turns keep it
+                        known["language"], pending = pending, None
             except KeyboardInterrupt:  # while stopping or looking up history: back to the prompt
                 console.print("\n[dim]interrupted[/dim]")
+                continue
+            if replied:
+                known["reply_language"] = replied
+            if language_status(known, pending) != shown:
+                shown = _show_language(known, pending)
 
 
 def _search(client: SyncLangGraphClient, words: str, limit: int) -> list[dict[str, Any]]:
@@ -386,8 +478,8 @@ def history(thread: Annotated[str, typer.Argument(help="Thread id.")]) -> None:
         state = _client().threads.get_state(thread)
     values = state["values"]
     messages = messages_of(values)
-    if isinstance(values, dict) and values.get("language"):
-        console.print(f"[dim]language: {values['language']}[/dim]")
+    if _language_values(values):
+        console.print(f"[dim]reply language: {language_status(values)}[/dim]")
     for message in messages:
         console.print(f"[bold]{_speaker(message)}>[/bold] ", end="")
         console.print(text_of(message.get("content")), markup=False)
