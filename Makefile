@@ -42,6 +42,27 @@ test-wheel: install browser ## Build the wheel, install it outside the checkout,
 	cd "$$work" && "$$work/venv/bin/pytest" -p no:cacheprovider --rootdir="$(CURDIR)" \
 		$(addprefix $(CURDIR)/,$(WHEEL_TESTS)) -rs
 
+# Warn before an upgrade breaks: the newest releases of the packages whose internals
+# this project uses, up to their next major version (beyond pyproject.toml's minor
+# pins), in a virtual environment of their own; then the unit suite, fences included.
+# A failure says which pin not to lift yet; success says a pin may move.
+FENCED := "langgraph<2" "langgraph-checkpoint<5" "langgraph-checkpoint-sqlite<4" \
+	"langgraph-checkpoint-postgres<4" "langgraph-api<1" "langgraph-runtime-inmem<1" \
+	"langgraph-sdk<1" "langchain-core<2"
+
+test-latest: install ## Unit suite + fences against the newest langgraph/langchain releases (own venv)
+	set -e; work=$$(mktemp -d); trap 'rm -rf "$$work"' EXIT; \
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir "$$work" . ; \
+	$(BIN)/python -m venv "$$work/venv"; \
+	"$$work/venv/bin/pip" install --quiet "$$(ls "$$work"/chatbot_agent-*.whl)[dev]"; \
+	"$$work/venv/bin/pip" install --quiet --upgrade $(FENCED) 2>&1 | grep -v "^WARNING: Location" || true; \
+	$(BIN)/pip freeze --exclude-editable | sort > "$$work/tested.txt"; \
+	"$$work/venv/bin/pip" freeze | sort > "$$work/latest.txt"; \
+	echo "Newer than .venv's (tested) versions:"; \
+	comm -13 "$$work/tested.txt" "$$work/latest.txt" | grep -v '^chatbot-agent' || echo "  none"; \
+	cd "$$work" && "$$work/venv/bin/pytest" -p no:cacheprovider --rootdir="$(CURDIR)" -q \
+		$(CURDIR)/tests/unit_tests
+
 unit: install ## Run the unit tests only (seconds, no server)
 	$(BIN)/pytest tests/unit_tests
 
@@ -67,8 +88,9 @@ bench-storage: install ## Bytes per thread vs its transcript at 100/500/1,000 tu
 bench-long: install ## Prompt tokens and graph ms per turn at turns 10/100/1,000
 	$(BIN)/python -m bench.long_conversation
 
-bench-quality: install ## Does the default model remember? recall, summary recall, language, first person (~10 min)
+bench-quality: install ## Does the default model remember, in six languages? (~10 + ~20 min): bench/results/multilingual-*
 	$(BIN)/python -m bench.quality
+	$(BIN)/python -m bench.multilingual
 
 bench-load: install ## 50 conversations x 20 turns at once: turns/s, p50/p95, integrity
 	$(BIN)/python -m bench.load

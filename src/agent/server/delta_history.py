@@ -12,32 +12,74 @@ walk on every turn: with an instant model on SQLite, server time per turn at
 turn 1,000 was 690 ms in ``make bench-storage`` before this forwarding and
 335 ms with it (ten queued turns, measured while llama.cpp compiled beside).
 
+The adapter is langgraph-api's private class, so this is fenced: a unit test
+(``tests/unit_tests/test_dependency_fences.py``) fails, naming the class and
+the installed version, when it moves or stops wrapping the saver as
+``_inner``; and at run time, when it is absent (or an adapter has no
+``_inner``), a warning is logged and the server keeps the generic read, which
+is correct but grows with the thread.
+
 :func:`forward_delta_history` gives the adapter the forwarding method, unless
 langgraph-api already defines one of its own (a release that fixes this).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Mapping, Sequence
+from importlib import metadata
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.checkpoint.base import DeltaChannelHistory
+from langgraph.checkpoint.base import BaseCheckpointSaver, DeltaChannelHistory
 
 logger = logging.getLogger(__name__)
 
 METHOD = "aget_delta_channel_history"
+
+ADAPTER_MODULE = "langgraph_api._checkpointer._adapter"
+ADAPTER_CLASS = "_CustomCheckpointerAdapter"
+WRAPPED_SAVER = "_inner"
+"""The adapter's attribute that holds our saver."""
+
+SLOWER = (
+    "the server reads a transcript one checkpoint at a time (correct, but each turn's start "
+    "grows with the thread); check agent/server/delta_history.py against this release"
+)
+
+
+def installed_version(distribution: str) -> str:
+    """Return the installed version of ``distribution``, or ``not installed``."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "not installed"
 
 
 async def _forwarded(
     self: Any, *, config: RunnableConfig, channels: Sequence[str]
 ) -> Mapping[str, DeltaChannelHistory]:
     """Ask the wrapped saver, whose override reads the history in two queries."""
-    history: Mapping[str, DeltaChannelHistory] = await self._inner.aget_delta_channel_history(
+    inner = vars(self).get(WRAPPED_SAVER)
+    if inner is None:
+        _warn_once(f"{ADAPTER_CLASS} no longer holds the saver as {WRAPPED_SAVER}")
+        return await BaseCheckpointSaver.aget_delta_channel_history(
+            self, config=config, channels=channels
+        )
+    history: Mapping[str, DeltaChannelHistory] = await inner.aget_delta_channel_history(
         config=config, channels=channels
     )
     return history
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(what: str) -> None:
+    if what not in _warned:
+        _warned.add(what)
+        logger.warning("langgraph-api %s: %s; %s", installed_version("langgraph-api"), what, SLOWER)
 
 
 def forward_delta_history() -> bool:
@@ -46,16 +88,20 @@ def forward_delta_history() -> bool:
     Returns:
         True when this installed the forwarding; False when the adapter
         forwards it already (its own method, or an earlier call) or is not
-        there to patch.
+        there to patch (then a warning says so, if langgraph-api is installed).
     """
     try:
-        from langgraph_api._checkpointer._adapter import (  # type: ignore[import-untyped]
-            _CustomCheckpointerAdapter,
-        )
+        import langgraph_api  # type: ignore[import-untyped]  # noqa: F401
     except ImportError:  # not served by langgraph-api (unit tests, scripts)
         return False
-    if METHOD in vars(_CustomCheckpointerAdapter):
+    try:
+        module = importlib.import_module(ADAPTER_MODULE)
+        adapter = getattr(module, ADAPTER_CLASS)
+    except (ImportError, AttributeError):
+        _warn_once(f"{ADAPTER_MODULE}.{ADAPTER_CLASS} is gone")
         return False
-    setattr(_CustomCheckpointerAdapter, METHOD, _forwarded)
+    if METHOD in vars(adapter):
+        return False
+    setattr(adapter, METHOD, _forwarded)
     logger.debug("langgraph-api's checkpointer adapter now forwards %s", METHOD)
     return True

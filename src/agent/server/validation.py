@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agent import settings
 from agent.conversation.language import is_auto
-from agent.storage.checkpointer import has_checkpoint, kept_turns
+from agent.storage.lookups import has_checkpoint, kept_turns
 
 MAX_LANGUAGE_CHARS = 40
 ROLES = {"user": "user", "human": "user", "assistant": "assistant", "ai": "assistant"}
