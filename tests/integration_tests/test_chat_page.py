@@ -161,11 +161,13 @@ def test_chat_page_conversations_end_to_end(page: Page, dev_server: DevServer) -
     page.locator(f'#threads li[data-thread-id="{bob}"] .thread-open').click()
     expect(texts).to_have_count(4)
     expect(texts.nth(0)).to_have_text("Hi! I'm Bob")
-    expect(page.get_by_label("Reply language")).to_have_value("English")
+    expect(page.get_by_label("Reply language")).to_have_value("")  # automatic
+    expect(page.locator("#reply-language")).to_have_text("Replying in English (detected)")
     page.locator(f'#threads li[data-thread-id="{second}"] .thread-open').click()
     expect(texts).to_have_count(2)
     expect(texts.nth(0)).to_have_text("Hello there")
     expect(page.get_by_label("Reply language")).to_have_value("Spanish")
+    expect(page.locator("#reply-language")).to_have_text("Replying in Spanish (set)")
 
     if target := os.environ.get("CHAT_PAGE_SCREENSHOT"):
         page.locator(f'#threads li[data-thread-id="{bob}"] .thread-open').click()

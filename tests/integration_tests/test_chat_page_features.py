@@ -360,6 +360,59 @@ def test_rename_search_export_and_import(
     expect(page.get_by_role("alert")).to_contain_text("not a conversation export")
 
 
+def test_the_reply_language_is_shown_and_automatic_is_the_default(
+    page: Page, server: DevServer, sdk: SyncLangGraphClient
+) -> None:
+    # The scripted model detects nothing: the graph detects the user's language itself.
+    scripted_model.settings.replies = ["네, 반가워요.", "Avec plaisir.", "Es ist zehn Uhr."]
+    page.goto(f"{server.url}/chat/")
+    selector = page.get_by_label("Reply language")
+    shown = page.locator("#reply-language")
+    expect(selector).to_have_value("")
+    expect(selector.locator("option:checked")).to_have_text("Automatic (the user's language)")
+    expect(shown).to_have_text("Replies in the language you write")
+
+    send(page, "안녕하세요, 저는 도하린이라고 해요. 여수에 살아요.", 2)
+    thread = thread_of(page)
+    values: Any = sdk.threads.get_state(thread)["values"]
+    assert "language" not in values, "automatic sends no language"
+    assert values["reply_language"] == "Korean"
+    expect(shown).to_have_text("Replying in Korean (detected)")
+
+    selector.select_option("French")
+    expect(shown).to_have_text("Will reply in French (set)")
+    send(page, "Thank you, that helps a lot!", 4)
+    values = sdk.threads.get_state(thread)["values"]
+    assert (values["language"], values["reply_language"]) == ("French", "French")
+    expect(shown).to_have_text("Replying in French (set)")
+
+    selector.select_option("")  # back to automatic: clears the thread's language
+    expect(shown).to_have_text("Will reply in the language you write")
+    send(page, "Wie spät ist es gerade in Regensburg?", 6)
+    values = sdk.threads.get_state(thread)["values"]
+    assert (values["language"], values["reply_language"]) == ("", "German")
+    expect(shown).to_have_text("Replying in German (detected)")
+
+    page.reload()
+    settle(page, 6)
+    expect(selector).to_have_value("")
+    expect(shown).to_have_text("Replying in German (detected)")
+
+    # A language set through the SDK shows as set, in the selector and beside it.
+    scripted_model.settings.replies = ["Hola."]
+    spanish = sdk.threads.create(metadata={"graph_id": GRAPH_ID})["thread_id"]
+    sdk.runs.wait(spanish, GRAPH_ID, input={**user("Hello there"), "language": "Spanish"})
+    page.goto(f"{server.url}/chat/#{spanish}")
+    settle(page, 2)
+    expect(selector).to_have_value("Spanish")
+    expect(shown).to_have_text("Replying in Spanish (set)")
+
+    # A new conversation starts automatic again, whatever the last one had.
+    page.get_by_role("button", name="New conversation", exact=True).click()
+    expect(selector).to_have_value("")
+    expect(shown).to_have_text("Replies in the language you write")
+
+
 def test_a_long_thread_reads_its_newest_checkpoints_and_older_ones_when_needed(
     browser: Browser, server: DevServer, sdk: SyncLangGraphClient
 ) -> None:

@@ -10,6 +10,7 @@ const HISTORY_LIMIT = 1000; // at most this many checkpoints are read for edit, 
 // (the newest; older ones are read when a message needs them): about this many messages.
 const HISTORY_BUDGET = Number(window.CHATBOT_HISTORY_BUDGET) || 20000;
 const EXPORT_FORMAT = "chatbot-conversation"; // same format as `chatbot export --format json`
+const AUTO_LANGUAGE = "auto"; // like "", a `language` that lets the bot reply in the user's language
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -23,6 +24,7 @@ const els = {
   exportMd: $("export-md"),
   exportJson: $("export-json"),
   language: $("language"),
+  replyLanguage: $("reply-language"),
   messages: $("messages"),
   emptyHint: $("empty-hint"),
   notice: $("notice"),
@@ -42,6 +44,8 @@ const state = {
   threadId: null, // the open conversation; null until the first message of a new one
   threadTitle: "", // its title in the thread's metadata, "" when it has none
   languageChanged: false, // the selector differs from what the thread has stored
+  storedLanguage: "", // the language the thread has set ("" when automatic)
+  replyLanguage: "", // the language its latest reply was asked in (the graph's reply_language)
   busy: false,
   messages: [], // the messages shown: the branch being viewed
   history: [], // the thread's states (get_history), newest first
@@ -169,13 +173,42 @@ function titleOf(thread) {
   return title || firstWords(thread);
 }
 
+function chosenLanguage(language) {
+  // The language a thread set, or "" when it replies in the language its user writes.
+  const value = typeof language === "string" ? language.trim() : "";
+  return value.toLowerCase() === AUTO_LANGUAGE ? "" : value;
+}
+
 function setLanguage(language) {
-  const value = language || "English";
+  const value = chosenLanguage(language);
   if (![...els.language.options].some((o) => o.value === value)) {
     els.language.add(new Option(value, value));
   }
   els.language.value = value;
   state.languageChanged = false;
+}
+
+function showReplyLanguage() {
+  // Which language the thread replies in: the one set, else the one detected in its user's
+  // newest message; a choice in the selector applies from the next message.
+  const chosen = els.language.value;
+  let text;
+  if (state.languageChanged && chosen !== state.storedLanguage) {
+    text = chosen ? `Will reply in ${chosen} (set)` : "Will reply in the language you write";
+  } else if (state.storedLanguage) {
+    text = `Replying in ${state.storedLanguage} (set)`;
+  } else if (state.replyLanguage) {
+    text = `Replying in ${state.replyLanguage} (detected)`;
+  } else {
+    text = "Replies in the language you write";
+  }
+  els.replyLanguage.textContent = text;
+}
+
+function rememberLanguage(values) {
+  state.storedLanguage = chosenLanguage(values.language);
+  state.replyLanguage = chosenLanguage(values.reply_language);
+  showReplyLanguage();
 }
 
 function icon(d) {
@@ -594,6 +627,7 @@ async function refreshThread() {
   state.historyComplete = state.history.length < limit;
   state.viewCheckpoint = null;
   renderMessages();
+  rememberLanguage(values);
   return values;
 }
 
@@ -604,6 +638,7 @@ async function openThread(threadId) {
   notify("");
   const values = (await refreshThread()) || {};
   setLanguage(values.language);
+  rememberLanguage(values);
   els.title.textContent = titleOf({ metadata: thread.metadata, values });
   if (!state.messages.length) els.title.textContent = state.threadTitle || "New conversation";
   history.replaceState(null, "", `#${threadId}`);
@@ -621,8 +656,9 @@ function newConversation() {
   renderMessages();
   notify("");
   els.title.textContent = "New conversation";
-  setLanguage(els.language.value);
-  state.languageChanged = true; // a new thread always gets the chosen language
+  setLanguage(""); // a new thread replies in the language its user writes, unless one is chosen
+  state.languageChanged = true; // a new thread gets the language chosen before its first message
+  rememberLanguage({});
   history.replaceState(null, "", location.pathname);
   markActive();
   els.input.focus();
@@ -774,11 +810,14 @@ async function send(text) {
     state.history = [];
     state.historyComplete = true;
     state.languageChanged = true;
+    state.storedLanguage = "";
     history.replaceState(null, "", `#${state.threadId}`);
     els.title.textContent = shorten(text);
   }
   const input = { messages: [{ role: "user", content: text }] };
-  if (state.languageChanged) input.language = els.language.value;
+  // "" clears a language the thread had set; a thread without one is sent none.
+  const chosen = els.language.value;
+  if (state.languageChanged && (chosen || state.storedLanguage)) input.language = chosen;
   await streamRun({ input, checkpoint: state.viewCheckpoint, keep: state.messages, humanText: text });
 }
 
@@ -814,7 +853,7 @@ function exportJson() {
     format: EXPORT_FORMAT,
     version: 1,
     title: conversationTitle(),
-    language: els.language.value,
+    language: els.language.value || null,
     thread_id: state.threadId,
     exported_at: new Date().toISOString(),
     messages: exportedMessages(),
@@ -940,6 +979,7 @@ document.addEventListener("keydown", (event) => {
 els.stop.addEventListener("click", () => stop());
 els.language.addEventListener("change", () => {
   state.languageChanged = true;
+  showReplyLanguage();
 });
 els.newThread.addEventListener("click", newConversation);
 els.errorClose.addEventListener("click", clearError);
