@@ -57,6 +57,31 @@ async def test_seed_scenario_recalls_names_it_has_never_seen(client: LangGraphCl
     assert folded(name) not in folded(" ".join(contents(other))), "threads are kept apart"
 
 
+HANGUL_NAME_SYLLABLES = "서 윤 하 준 민 지 도 은 채 현 태 린 소 율 경 재 나 온".split()
+HANGUL_PLACE_SYLLABLES = "가 람 솔 빛 누 리 다 온 새 미 별 터".split()
+
+
+async def test_a_korean_user_is_answered_in_korean_and_their_name_recalled(
+    client: LangGraphClient,
+) -> None:
+    """No language set: the thread answers in the language its user writes, and remembers."""
+    rng = random.Random(SEED)
+    name = "".join(rng.choice(HANGUL_NAME_SYLLABLES) for _ in range(2))
+    town = "".join(rng.choice(HANGUL_PLACE_SYLLABLES) for _ in range(2)) + "시"
+    about = f"seed {SEED}: {name} from {town}"
+    thread = (await client.threads.create())["thread_id"]
+
+    first = await say(client, thread, f"안녕하세요! 제 이름은 {name}이고 {town}에 살아요.")
+    await say(client, thread, "오늘 날씨가 정말 좋네요.")
+    asked = await say(client, thread, "제 이름이 뭐라고 했죠?")
+
+    replies = [contents(first)[-1], contents(asked)[-1]]
+    assert all(language_of(reply) == "Korean" for reply in replies), f"{about}: {replies}"
+    assert name in replies[-1], f"{about}: {replies[-1]}"
+    assert asked["reply_language"] == "Korean"
+    assert "language" not in asked, "the detected language is shown, not stored as set"
+
+
 async def test_a_french_thread_is_answered_in_french(client: LangGraphClient) -> None:
     thread = (await client.threads.create())["thread_id"]
     values = await say(client, thread, "What is the capital of France?", language="French")

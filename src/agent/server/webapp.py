@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from agent import settings
+from agent.conversation import language
 from agent.models.endpoint import model_name, selected_kind
 from agent.models.local.launcher import embedded_model_server
 from agent.server.delta_history import forward_delta_history
@@ -39,6 +40,8 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
     """Run the embedded model if needed, and tell the CLI where this server listens."""
     async with contextlib.AsyncExitStack() as stack:
         settings.check_all()
+        # Build the language detector now (a few seconds, in a thread), not on the first message.
+        language.warm_up()
         forward_delta_history()
         # Opened for the server's life: a wrong URI stops the server here with a clear
         # message, and the run-input checks look checkpoints up through it.
