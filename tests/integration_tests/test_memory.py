@@ -2,10 +2,14 @@
 
 Most tests script the model (``agent.testing.scripted_model``): each turn that
 states something about the user takes two replies, the answer and then the
-extraction's ``kind: value`` lines, so what is checked is the mechanism (what
+extraction's ``topic: value`` lines, so what is checked is the mechanism (what
 is saved, what reaches the next prompt, what survives), not a model's wit.
-The recall test uses the embedded default model end to end. Names and places
-here appear in no prompt of the chatbot (unit test ``test_memory_names_are_in_no_prompt``).
+The ``embedded`` tests use the embedded default model end to end: a fact
+stated in Korean and one in French (a pet: no fixed kind) known in new threads
+of the same user and not another's, and a correction in Korean. Names, places
+and pets here appear in no prompt of the chatbot (unit test
+``test_memory_names_are_in_no_prompt``), and are written in Hangul, kana and
+accented Latin.
 """
 
 from __future__ import annotations
@@ -77,17 +81,21 @@ async def tell(client: LangGraphClient, text: str, noted: str, thread: str | Non
     return thread
 
 
-async def memory(client: LangGraphClient, user_id: str = "local") -> dict[str, str]:
-    found = await client.store.search_items([user_id, "memories"], limit=100)
-    return {item["key"]: item["value"]["text"] for item in found["items"]}
+async def memory(client: LangGraphClient, user_id: str = "local") -> dict[str, list[str]]:
+    """Return the user's facts as the store holds them: topic -> values, sorted."""
+    found = await client.store.search_items([user_id, "memories"], limit=1000)
+    saved: dict[str, list[str]] = {}
+    for item in found["items"]:
+        saved.setdefault(str(item["value"]["topic"]), []).append(str(item["value"]["text"]))
+    return {topic: sorted(texts) for topic, texts in saved.items()}
 
 
 async def wait_for_memory(
-    client: LangGraphClient, expected: dict[str, str], user_id: str = "local"
+    client: LangGraphClient, expected: dict[str, list[str]], user_id: str = "local"
 ) -> None:
     """Poll the store until it holds exactly ``expected`` (generous deadline, no sleeps asserted)."""
     deadline = time.monotonic() + DEADLINE_S
-    seen: dict[str, str] = {}
+    seen: dict[str, list[str]] = {}
     while time.monotonic() < deadline:
         seen = await memory(client, user_id)
         if seen == expected:
@@ -106,82 +114,103 @@ async def ask_in_a_new_thread(client: LangGraphClient, text: str) -> str:
     return system_prompt_of_last_request()
 
 
+KOREAN_INTRO = "안녕하세요! 저는 지유예요. 광주에 살고 있어요."
+KOREAN_MOVE = "사실 지난달에 여수로 이사했어."
+FRENCH_PET = "J'ai une chienne qui s'appelle Gévaudan."
+JAPANESE_PET = "うちの猫はモカという名前です。"
+
+
 async def test_a_new_thread_uses_what_an_earlier_one_learnt(client: LangGraphClient) -> None:
-    await tell(client, "Hi! I'm Zanele and I live in Windhoek.", "name: Zanele\nlocation: Windhoek")
-    await wait_for_memory(client, {"name": "Zanele", "location": "Windhoek"})
-    system = await ask_in_a_new_thread(client, "What's my name and where do I live?")
-    assert "The user's name is Zanele." in system and "The user lives in Windhoek." in system
+    await tell(client, KOREAN_INTRO, "name: 지유\nlocation: 광주")
+    await wait_for_memory(client, {"name": ["지유"], "location": ["광주"]})
+    system = await ask_in_a_new_thread(client, "내 이름이 뭐야?")
+    assert "지유" in system and "광주" in system
+
+
+async def test_a_fact_of_any_topic_is_remembered_across_threads(client: LangGraphClient) -> None:
+    await tell(client, FRENCH_PET, "pet: Gévaudan")
+    await tell(client, JAPANESE_PET, "pet: モカ")
+    await wait_for_memory(client, {"pet": ["Gévaudan", "モカ"]})  # a second pet adds
+    system = await ask_in_a_new_thread(client, "Comment s'appelle ma chienne ?")
+    assert "Gévaudan" in system and "モカ" in system
 
 
 async def test_a_correction_replaces_the_fact(client: LangGraphClient) -> None:
-    await tell(client, "I live in Windhoek.", "location: Windhoek")
-    await wait_for_memory(client, {"location": "Windhoek"})
-    await tell(client, "Actually I moved to Swakopmund.", "location: Swakopmund")
-    await wait_for_memory(client, {"location": "Swakopmund"})
-    system = await ask_in_a_new_thread(client, "Where do I live?")
-    assert "Swakopmund" in system and "Windhoek" not in system
+    await tell(client, KOREAN_INTRO, "name: 지유\nlocation: 광주")
+    await wait_for_memory(client, {"name": ["지유"], "location": ["광주"]})
+    await tell(client, KOREAN_MOVE, "location: 여수")
+    await wait_for_memory(client, {"name": ["지유"], "location": ["여수"]})
+    system = await ask_in_a_new_thread(client, "나 어디 살아?")
+    assert "여수" in system and "광주" not in system
 
 
 async def test_a_made_up_fact_is_not_saved(client: LangGraphClient) -> None:
-    await tell(client, "I enjoy long walks.", "name: Zanele\nlikes: long walks")
-    await wait_for_memory(client, {"likes": "long walks"})
+    # The extraction answers with a translated city and a name the user never wrote.
+    await tell(client, KOREAN_INTRO, "name: 지유\nlocation: Gwangju\npet: 모카")
+    await wait_for_memory(client, {"name": ["지유"]})
 
 
 async def test_a_thread_that_opts_out_saves_and_uses_nothing(client: LangGraphClient) -> None:
-    await tell(client, "I live in Windhoek.", "location: Windhoek")
-    await wait_for_memory(client, {"location": "Windhoek"})
+    await tell(client, KOREAN_INTRO, "name: 지유\nlocation: 광주")
+    await wait_for_memory(client, {"name": ["지유"], "location": ["광주"]})
     private = await new_thread(client, remember=False)
     scripted_model.settings.replies += ["Nice to know!"]
-    await say(client, private, "I'm Zanele.")
-    assert "Windhoek" not in system_prompt_of_last_request()
+    await say(client, private, FRENCH_PET)
+    assert "광주" not in system_prompt_of_last_request()
     requests = scripted_model.settings.requests
-    await say(client, private, "I'm Zanele, really.")
+    await say(client, private, JAPANESE_PET)
     assert scripted_model.settings.requests == requests + 1, "no extraction request"
-    assert await memory(client) == {"location": "Windhoek"}
+    assert await memory(client) == {"name": ["지유"], "location": ["광주"]}
 
 
 async def test_an_edited_message_takes_its_fact_along(client: LangGraphClient) -> None:
-    thread = await tell(client, "I live in Windhoek.", "location: Windhoek")
-    await wait_for_memory(client, {"location": "Windhoek"})
+    thread = await tell(client, KOREAN_INTRO, "name: 지유\nlocation: 광주")
+    await wait_for_memory(client, {"name": ["지유"], "location": ["광주"]})
     history = await client.threads.get_history(thread, limit=100)
     first = next(s for s in reversed(history) if s["values"].get("messages"))
-    scripted_model.settings.replies += ["Nice to know!", "likes: tea"]
+    scripted_model.settings.replies += ["Nice to know!", "pet: Gévaudan"]
     await client.runs.wait(
-        thread, GRAPH_ID, input=user("I like tea."), checkpoint=first["parent_checkpoint"]
+        thread, GRAPH_ID, input=user(FRENCH_PET), checkpoint=first["parent_checkpoint"]
     )
-    await wait_for_memory(client, {"likes": "tea"})
+    await wait_for_memory(client, {"pet": ["Gévaudan"]})
 
 
 async def test_deleting_a_thread_forgets_what_was_learnt_in_it(client: LangGraphClient) -> None:
-    kept = await tell(client, "I live in Windhoek.", "location: Windhoek")
-    doomed = await tell(client, "I'm Zanele.", "name: Zanele")
-    await wait_for_memory(client, {"location": "Windhoek", "name": "Zanele"})
+    kept = await tell(client, FRENCH_PET, "pet: Gévaudan")
+    doomed = await tell(client, KOREAN_INTRO, "name: 지유\nlocation: 광주")
+    await wait_for_memory(client, {"pet": ["Gévaudan"], "name": ["지유"], "location": ["광주"]})
     runs = await client.runs.list(kept)
     await client.runs.delete(kept, runs[0]["run_id"])  # a run's deletion keeps the facts
     await client.threads.delete(doomed)
-    await wait_for_memory(client, {"location": "Windhoek"})
+    await wait_for_memory(client, {"pet": ["Gévaudan"]})
 
 
-async def test_cli_lists_and_forgets_one_fact_or_all(
+async def test_cli_lists_corrects_and_forgets_one_fact_or_all(
     scripted: tuple[DevServer, str], client: LangGraphClient
 ) -> None:
     url = scripted[0].url
-    await tell(client, "I'm Zanele, I live in Windhoek.", "name: Zanele\nlocation: Windhoek")
-    await tell(client, "I like rooibos tea.", "likes: rooibos tea")
-    await wait_for_memory(
-        client, {"name": "Zanele", "location": "Windhoek", "likes": "rooibos tea"}
-    )
+    await tell(client, KOREAN_INTRO, "name: 지유\nlocation: 광주")
+    await tell(client, FRENCH_PET, "pet: Gévaudan")
+    await wait_for_memory(client, {"name": ["지유"], "location": ["광주"], "pet": ["Gévaudan"]})
 
     listed = chatbot(url, "memory")
     assert listed.returncode == 0, listed.stderr
-    for words in ("Zanele", "Windhoek", "rooibos tea", "name", "location", "likes"):
-        assert words in listed.stdout
+    for words in ("지유", "광주", "Gévaudan", "name", "location", "pet"):
+        assert words in listed.stdout  # as the user wrote it, with its topic
 
-    forgot = chatbot(url, "memory", "forget", "location")
+    # Listed in the topics' order: 1 name, 2 location, 3 pet.
+    corrected = chatbot(url, "memory", "correct", "2", "여수")
+    assert corrected.returncode == 0, corrected.stderr
+    assert await memory(client) == {"name": ["지유"], "location": ["여수"], "pet": ["Gévaudan"]}
+
+    forgot = chatbot(url, "memory", "forget", "location")  # by id
+    assert forgot.returncode == 0, forgot.stderr
+    forgot = chatbot(url, "memory", "forget", "2")  # by number: the pet, now second
     assert forgot.returncode == 0, forgot.stderr
     listed = chatbot(url, "memory")
-    assert "Windhoek" not in listed.stdout and "Zanele" in listed.stdout
-    assert await memory(client) == {"name": "Zanele", "likes": "rooibos tea"}
+    assert "여수" not in listed.stdout and "Gévaudan" not in listed.stdout
+    assert "지유" in listed.stdout
+    assert await memory(client) == {"name": ["지유"]}
 
     missing = chatbot(url, "memory", "forget", "location")
     assert missing.returncode == 1 and "chatbot memory" in missing.stderr
@@ -190,11 +219,11 @@ async def test_cli_lists_and_forgets_one_fact_or_all(
     assert refused.returncode == 2 and "--yes" in refused.stderr
     everything = chatbot(url, "memory", "forget", "--all", "--yes")
     assert everything.returncode == 0, everything.stderr
-    assert "Forgot 2 fact(s)" in everything.stdout
+    assert "Forgot 1 fact(s)" in everything.stdout
     assert "Nothing is remembered" in chatbot(url, "memory").stdout
 
-    system = await ask_in_a_new_thread(client, "What's my name?")
-    assert "Zanele" not in system and "remember about the user" not in system
+    system = await ask_in_a_new_thread(client, "내 이름이 뭐야?")
+    assert "지유" not in system and "remember about the user" not in system
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -206,14 +235,14 @@ async def test_memory_survives_restart_and_kill_9(
     (tmp_path / backend).mkdir()
     with dev_server_with_scripted_model(tmp_path / backend, **env) as (server, _model):
         sdk = get_client(url=server.url, api_key=None)
-        await tell(sdk, "I'm Zanele and I live in Windhoek.", "name: Zanele\nlocation: Windhoek")
-        await wait_for_memory(sdk, {"name": "Zanele", "location": "Windhoek"})
+        await tell(sdk, KOREAN_INTRO, "name: 지유\nlocation: 광주")
+        await wait_for_memory(sdk, {"name": ["지유"], "location": ["광주"]})
         server.stop(signal.SIGKILL if how == "kill -9" else signal.SIGINT)
         server.start()
         sdk = get_client(url=server.url, api_key=None)
-        assert await memory(sdk) == {"name": "Zanele", "location": "Windhoek"}
-        system = await ask_in_a_new_thread(sdk, "What's my name?")
-        assert "Zanele" in system and "Windhoek" in system
+        assert await memory(sdk) == {"name": ["지유"], "location": ["광주"]}
+        system = await ask_in_a_new_thread(sdk, "내 이름이 뭐야?")
+        assert "지유" in system and "광주" in system
 
 
 async def test_two_users_each_get_their_own_memory(tmp_path: Path) -> None:
@@ -228,15 +257,17 @@ async def test_two_users_each_get_their_own_memory(tmp_path: Path) -> None:
             )
             for name in ("alice", "bob")
         }
-        await tell(sdks["alice"], "Hi! I'm Zanele.", "name: Zanele")
-        await tell(sdks["bob"], "Hi! I'm Ikaika.", "name: Ikaika")
-        await wait_for_memory(sdks["alice"], {"name": "Zanele"}, "alice")
-        await wait_for_memory(sdks["bob"], {"name": "Ikaika"}, "bob")
+        await tell(sdks["alice"], KOREAN_INTRO, "name: 지유\nlocation: 광주")
+        await tell(
+            sdks["bob"], "Je m'appelle Maëlle et j'habite à Dinan.", "name: Maëlle\nlocation: Dinan"
+        )
+        await wait_for_memory(sdks["alice"], {"name": ["지유"], "location": ["광주"]}, "alice")
+        await wait_for_memory(sdks["bob"], {"name": ["Maëlle"], "location": ["Dinan"]}, "bob")
 
-        alice_prompt = await ask_in_a_new_thread(sdks["alice"], "What's my name?")
-        bob_prompt = await ask_in_a_new_thread(sdks["bob"], "What's my name?")
-        assert "Zanele" in alice_prompt and "Ikaika" not in alice_prompt
-        assert "Ikaika" in bob_prompt and "Zanele" not in bob_prompt
+        alice_prompt = await ask_in_a_new_thread(sdks["alice"], "내 이름이 뭐야?")
+        bob_prompt = await ask_in_a_new_thread(sdks["bob"], "Comment je m'appelle ?")
+        assert "지유" in alice_prompt and "Maëlle" not in alice_prompt
+        assert "Maëlle" in bob_prompt and "Dinan" in bob_prompt and "지유" not in bob_prompt
 
         # Bob can neither read, list, change nor delete Alice's memory.
         with httpx.Client(base_url=server.url, timeout=30) as http:
@@ -246,21 +277,19 @@ async def test_two_users_each_get_their_own_memory(tmp_path: Path) -> None:
             )
             assert search.status_code == 403
             everyone = http.post("/store/items/search", json={"namespace_prefix": []}, headers=bob)
-            assert {tuple(i["namespace"]) for i in everyone.json()["items"]} == {
-                ("bob", "memories")
-            }
+            assert {i["namespace"][0] for i in everyone.json()["items"]} == {"bob"}
             item = {"namespace": ["alice", "memories"], "key": "name", "value": {"text": "Bob"}}
             assert http.put("/store/items", json=item, headers=bob).status_code == 403
             gone = {"namespace": ["alice", "memories"], "key": "name"}
             assert http.request("DELETE", "/store/items", json=gone, headers=bob).status_code == 403
-        assert await memory(sdks["alice"], "alice") == {"name": "Zanele"}
+        assert await memory(sdks["alice"], "alice") == {"name": ["지유"], "location": ["광주"]}
 
         # The CLI lists the memory of the user its token names.
-        for name, fact in (("alice", "Zanele"), ("bob", "Ikaika")):
+        for name, fact in (("alice", "지유"), ("bob", "Maëlle")):
             listed = chatbot_with_token(server.url, create_token(name, SECRET), "memory")
             assert listed.returncode == 0, listed.stderr
             assert fact in listed.stdout
-            assert {"alice": "Ikaika", "bob": "Zanele"}[name] not in listed.stdout
+            assert {"alice": "Maëlle", "bob": "지유"}[name] not in listed.stdout
 
 
 def chatbot_with_token(url: str, token: str, *args: str) -> Any:
@@ -279,35 +308,75 @@ def chatbot_with_token(url: str, token: str, *args: str) -> Any:
     )
 
 
-RECALL_PEOPLE = [("Zanele", "Windhoek"), ("Ikaika", "Hilo")]
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-async def test_embedded_model_recalls_name_and_home_in_a_new_thread(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> None:
-    """The issue's scenario with the embedded default model, end to end."""
+def embedded_server(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> DevServer:
+    """A server on the embedded default model with memory and auth on, on ``backend``."""
     env = backend_env(backend, request)
     workdir = tmp_path / backend
     workdir.mkdir()
     write_config(workdir)
-    server = DevServer(workdir=workdir, port=free_port(), env=server_environment(**env))
-    name, city = RECALL_PEOPLE[BACKENDS.index(backend)]
+    return DevServer(
+        workdir=workdir,
+        port=free_port(),
+        env=server_environment(**env, CHATBOT_AUTH_SECRET=SECRET),
+    )
+
+
+def as_user(server: DevServer, name: str) -> LangGraphClient:
+    token = create_token(name, SECRET)
+    return get_client(url=server.url, api_key=None, headers={"Authorization": f"Bearer {token}"})
+
+
+async def remembered_by_the_model(sdk: LangGraphClient, user_id: str, *words: str) -> None:
+    """Wait until the user's memory holds every one of ``words`` (the model chose the topics)."""
+    deadline = time.monotonic() + DEADLINE_S * 3
+    texts = ""
+    while time.monotonic() < deadline:
+        texts = " ".join(t for ts in (await memory(sdk, user_id)).values() for t in ts)
+        if all(word in texts for word in words):
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"the memory holds {texts!r}, expected {words}")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_embedded_model_remembers_korean_and_french_for_their_user_only(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The issue's scenario with the embedded default model, end to end, two languages."""
+    server = embedded_server(backend, request, tmp_path)
     try:
         server.start()
-        served = httpx.get(f"{server.url}/chatbot/model", timeout=30).json()["model"]
-        if "gemma" in str(served).lower():
-            pytest.skip(
-                f"the embedded model is {served}: a base model that answers with its few-shot "
-                "preamble's name, not the user's (issue 13 makes Qwen2.5 0.5B the default)"
-            )
-        sdk = get_client(url=server.url, api_key=None)
-        first = str((await sdk.threads.create())["thread_id"])
-        await say(sdk, first, f"Hi! I'm {name} and I live in {city}.")
-        await wait_for_memory(sdk, {"name": name, "location": city})
-        second = str((await sdk.threads.create())["thread_id"])
-        values = await say(sdk, second, "What's my name and where do I live?")
+        alice, bob = as_user(server, "alice"), as_user(server, "bob")
+        await say(alice, await new_thread(alice), KOREAN_INTRO)
+        await say(alice, await new_thread(alice), FRENCH_PET)
+        await remembered_by_the_model(alice, "alice", "지유", "광주", "Gévaudan")
+        assert await memory(bob, "bob") == {}
+
+        values = await say(alice, await new_thread(alice), "내 이름이 뭐야? 그리고 어디 살아?")
         answer = str(values["messages"][-1]["content"])
-        assert name in answer and city in answer, answer
+        assert "지유" in answer and "광주" in answer, answer
+        values = await say(alice, await new_thread(alice), "Comment s'appelle ma chienne ?")
+        assert "Gévaudan" in str(values["messages"][-1]["content"])
+
+        values = await say(bob, await new_thread(bob), "내 이름이 뭐야?")
+        assert "지유" not in str(values["messages"][-1]["content"])
+    finally:
+        server.stop()
+
+
+async def test_embedded_model_applies_a_correction(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    server = embedded_server("sqlite", request, tmp_path)
+    try:
+        server.start()
+        alice = as_user(server, "alice")
+        await say(alice, await new_thread(alice), KOREAN_INTRO)
+        await remembered_by_the_model(alice, "alice", "광주")
+        await say(alice, await new_thread(alice), KOREAN_MOVE)
+        await remembered_by_the_model(alice, "alice", "여수")
+        assert (await memory(alice, "alice")).get("location") == ["여수"]
+        values = await say(alice, await new_thread(alice), "나 어디 살아?")
+        assert "여수" in str(values["messages"][-1]["content"])
     finally:
         server.stop()

@@ -112,11 +112,12 @@ def test_a_value_the_user_did_not_write_is_not_grounded(value: str, message: str
     ("answer", "message", "expected"),
     [
         ("name: 민준\nlocation: 전주", KOREAN, {"name": "민준", "location": "전주"}),
-        (
+        (  # a particle or copula left on the value is trimmed
             "name: 민준이라고\nlocation: 전주에서",
             KOREAN,
-            {"name": "민준이라고", "location": "전주에서"},
+            {"name": "민준", "location": "전주"},
         ),
+        ("name: さくらです", JAPANESE, {"name": "さくら"}),
         ("name：さくら\nlocation：札幌", JAPANESE, {"name": "さくら", "location": "札幌"}),
         (
             "name: 李婉清\nlocation: 洛阳\npet: 豆豆",
@@ -156,6 +157,15 @@ def test_parse_drops_what_the_user_never_said() -> None:
     assert parse("Sure! Here are the facts you asked for:\n\nnone", ENGLISH) == []
     assert parse("", KOREAN) == []
     assert parse("name: none\nlocation: unknown\npet: -", "Unknown pets: none.") == []
+
+
+def test_a_copied_message_or_a_value_given_twice_is_not_a_fact() -> None:
+    moved = "其实我上周搬到了洛阳。"
+    assert facts_in("location: 洛阳\nhealth: 其实我上周搬到了洛阳", moved) == {"location": "洛阳"}
+    said = "En fait, j'ai déménagé à Besançon."
+    assert facts_in("location: Besançon\ndislikes: Besançon", said) == {"location": "Besançon"}
+    # A short name is not trimmed to nothing: "하은" ends like a particle.
+    assert facts_in("name: 하은", "저는 하은입니다.") == {"name": "하은"}
 
 
 def test_a_topic_outside_the_table_is_kept_and_aliases_map_to_the_table() -> None:
@@ -462,7 +472,7 @@ def test_memory_names_are_in_no_prompt() -> None:
     The multilingual bench's people, places and facts are also in no test or
     other bench; Korean and Japanese are looked for inside words (no spaces there).
     """
-    from bench.memory_quality import PEOPLE
+    from bench.memory_quality import PEOPLE, STATEMENTS
     from bench.multilingual import PEOPLE as MULTILINGUAL
 
     root = Path(__file__).resolve().parents[2]
@@ -474,6 +484,7 @@ def test_memory_names_are_in_no_prompt() -> None:
     ).casefold()
     used = {"Zanele", "Windhoek", "Swakopmund", "Ikaika", "Hilo", "Etosha", "rooibos"}
     used |= USED_NAMES | INTEGRATION_NAMES
+    used |= {word for said in STATEMENTS.values() for _s, facts in said for _t, word in facts}
     used |= {word for name, home, moved, _hobby in PEOPLE for word in (name, home, moved)}
     own = {
         word

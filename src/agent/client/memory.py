@@ -10,7 +10,7 @@ the local user.
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated, NoReturn
 
 import jwt
 import typer
@@ -20,13 +20,14 @@ from rich.table import Table
 from agent import settings
 from agent.client.cli import _client, _server_errors, console, errors
 from agent.client.cli import app as chatbot
-from agent.memory.facts import KINDS, Fact, namespace
+from agent.memory.facts import Fact, corrected, in_list_order, namespace
+from agent.memory.keeper import RECALL_LIMIT
 
 LOCAL_USER = "local"
 """The server's user while auth is off (``agent.server.auth``)."""
 
 memory_app = typer.Typer(
-    help="What the chatbot remembers about you across conversations: list, forget.",
+    help="What the chatbot remembers about you across conversations: list, correct, forget.",
     invoke_without_command=True,
 )
 
@@ -46,21 +47,28 @@ def current_user() -> str:
     return str(claims.get("sub") or LOCAL_USER)
 
 
-def remembered(client: SyncLangGraphClient, user: str) -> list[tuple[Fact, str]]:
-    """Return the user's facts with when each was last learnt, in the prompt's order."""
-    found = client.store.search_items(namespace(user), limit=100)
-    facts: list[tuple[Fact, str]] = []
-    for item in found["items"]:
-        value: dict[str, Any] = dict(item["value"])
-        fact = Fact.from_value(value)
-        if fact is not None and tuple(item["namespace"]) == namespace(user):
-            facts.append((fact, str(value.get("updated_at") or item.get("updated_at") or "")))
-    return sorted(facts, key=lambda pair: list(KINDS).index(pair[0].kind))
+def remembered(client: SyncLangGraphClient, user: str) -> list[Fact]:
+    """Return the user's facts as lists show them (topics in the table's order, newest first)."""
+    found = client.store.search_items(namespace(user), limit=RECALL_LIMIT)
+    facts = [
+        fact
+        for item in found["items"]
+        if tuple(item["namespace"]) == namespace(user)
+        and (fact := Fact.from_value(dict(item["value"]), key=str(item["key"]))) is not None
+    ]
+    return in_list_order(facts)
+
+
+def chosen(facts: list[Fact], fact_id: str) -> Fact | None:
+    """Return the fact ``fact_id`` names: its number in the list (from 1) or its key."""
+    if fact_id.isdigit() and 1 <= int(fact_id) <= len(facts):
+        return facts[int(fact_id) - 1]
+    return next((fact for fact in facts if fact.store_key() == fact_id), None)
 
 
 @memory_app.callback()
 def list_memory(ctx: typer.Context) -> None:
-    """List what the chatbot remembers about you (run `chatbot memory forget ID` to remove one)."""
+    """List what the chatbot remembers about you (`chatbot memory forget N` removes one)."""
     if ctx.invoked_subcommand is not None:
         return
     user = current_user()
@@ -69,32 +77,43 @@ def list_memory(ctx: typer.Context) -> None:
     if not facts:
         console.print(f"Nothing is remembered about {user}.")
         return
-    # Narrow enough for a piped 80-column terminal: the id is what `forget` takes.
+    # Narrow enough for a piped 80-column terminal: the number or the id is what `forget` takes.
     table = Table(box=None)
-    table.add_column("id", no_wrap=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("topic", no_wrap=True)
     table.add_column("remembered", overflow="fold")
     table.add_column("learnt", no_wrap=True)
-    for fact, when in facts:
-        table.add_row(fact.kind, fact.text, when[:16].replace("T", " "))
+    table.add_column("id", overflow="fold")
+    for number, fact in enumerate(facts, start=1):
+        learnt = fact.updated_at[:16].replace("T", " ")
+        table.add_row(str(number), fact.topic, fact.text, learnt, fact.store_key())
     console.print(table)
+
+
+def _refuse_unknown(fact_id: str) -> NoReturn:
+    errors.print(
+        f"Nothing is remembered under {fact_id!r}; `chatbot memory` lists the numbers and ids."
+    )
+    raise typer.Exit(1)
 
 
 @memory_app.command("forget")
 def forget(
     fact_id: Annotated[
-        str | None, typer.Argument(metavar="ID", help="The fact's id, as `chatbot memory` lists.")
+        str | None,
+        typer.Argument(metavar="ID", help="The fact's number or id, as `chatbot memory` lists."),
     ] = None,
     everything: Annotated[bool, typer.Option("--all", help="Forget every fact.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm --all.")] = False,
 ) -> None:
-    """Forget one fact (ID), or everything (--all)."""
+    """Forget one fact (its number or id), or everything (--all)."""
     if (fact_id is None) == (not everything):
-        errors.print("Name one fact's ID (see `chatbot memory`) or pass --all.")
+        errors.print("Name one fact's number or id (see `chatbot memory`) or pass --all.")
         raise typer.Exit(2)
     user = current_user()
     client = _client()
     with _server_errors():
-        facts = [fact for fact, _when in remembered(client, user)]
+        facts = remembered(client, user)
         if everything:
             if facts and not yes:
                 if not sys.stdin.isatty():
@@ -102,16 +121,37 @@ def forget(
                     raise typer.Exit(2)
                 typer.confirm(f"Forget all {len(facts)} facts about {user}?", abort=True)
             for fact in facts:
-                client.store.delete_item(namespace(user), fact.kind)
+                client.store.delete_item(namespace(user), fact.store_key())
             console.print(f"Forgot {len(facts)} fact(s); nothing is remembered about {user}.")
             return
-        if fact_id not in {fact.kind for fact in facts}:
-            errors.print(
-                f"Nothing is remembered under {fact_id!r}; `chatbot memory` lists the ids."
-            )
-            raise typer.Exit(1)
-        client.store.delete_item(namespace(user), str(fact_id))
-    console.print(f"Forgot {fact_id}.")
+        doomed = chosen(facts, str(fact_id))
+        if doomed is None:
+            _refuse_unknown(str(fact_id))
+        client.store.delete_item(namespace(user), doomed.store_key())
+    console.print(f"Forgot {doomed.topic}: {doomed.text}")
+
+
+@memory_app.command("correct")
+def correct(
+    fact_id: Annotated[
+        str,
+        typer.Argument(metavar="ID", help="The fact's number or id, as `chatbot memory` lists."),
+    ],
+    text: Annotated[str, typer.Argument(help="The fact as it is now, in your own words.")],
+) -> None:
+    """Correct one fact: it keeps its topic and takes TEXT as its value."""
+    if not text.strip():
+        errors.print("Give the fact's new value, or `chatbot memory forget` it.")
+        raise typer.Exit(2)
+    user = current_user()
+    client = _client()
+    with _server_errors():
+        fact = chosen(remembered(client, user), fact_id)
+        if fact is None:
+            _refuse_unknown(fact_id)
+        fixed = corrected(fact, text)
+        client.store.put_item(namespace(user), fact.store_key(), fixed.value(), index=False)
+    console.print(f"Now remembered: {fixed.topic}: {fixed.text}")
 
 
 chatbot.add_typer(memory_app, name="memory")

@@ -27,9 +27,10 @@ INSTRUCTIONS = (
 )
 
 EXAMPLES: list[tuple[str, str]] = [
+    ("Der Eiffelturm ist 330 Meter hoch.", "none"),
     (
-        "안녕하세요! 저는 하람이고 통영에 살아요. 강아지 두부를 키워요.",
-        "name: 하람\nlocation: 통영\npet: 강아지 두부",
+        "저는 하람이에요. 지난달에 통영으로 이사했고 고양이 두부를 키워요.",
+        "name: 하람\nlocation: 통영\npet: 두부",
     ),
     (
         "実は先月、鳥取に引っ越しました。そばアレルギーがあります。",
@@ -43,7 +44,6 @@ EXAMPLES: list[tuple[str, str]] = [
         "Call me Thorvald. I'm vegetarian and I can't stand horror films.",
         "name: Thorvald\ndiet: vegetarian\ndislikes: horror films",
     ),
-    ("Der Eiffelturm ist 330 Meter hoch.", "none"),
 ]
 """Worked examples; their names and places must not be used by any test or benchmark."""
 
@@ -57,6 +57,28 @@ MIN_VALUE_CHARS = 2
 
 MAX_VALUE_CHARS = 80
 """A longer value is the model copying the message, not noting a fact."""
+
+COPIED_SHARE = 0.9
+"""A value holding this share of the message's letters is the message copied, not a fact noted."""
+
+TRAILING_PARTICLES = (
+    "이라고",
+    "라고",
+    "이에요",
+    "예요",
+    "입니다",
+    "이야",
+    "이고",
+    "에서",
+    "으로",
+    "에",
+    "로",
+    "です",
+)
+"""Endings a small model leaves on a Korean or Japanese value ("하람이에요" for "하람"): trimmed
+when what is left still has :data:`MIN_STEM_CHARS` characters. They never decide what is read."""
+
+MIN_STEM_CHARS = 2
 
 NOTHING = {"none", "unknown", "n/a", "na", "null", "nothing", "not mentioned", "-", "없음", "なし"}
 """Values that mean the model found nothing."""
@@ -186,6 +208,19 @@ def grounded(value: str, message: str) -> str | None:
     return " ".join(message[span[0] : span[1]] for span in spans if span is not None)
 
 
+def _letters(text: str) -> int:
+    return sum(char.isalnum() for char in text)
+
+
+def trimmed(value: str) -> str:
+    """Return ``value`` without a particle or copula a model left at its end (see the table)."""
+    for ending in TRAILING_PARTICLES:
+        stem = value.removesuffix(ending)
+        if stem != value and len(stem) >= MIN_STEM_CHARS and _unspaced(stem[-1]):
+            return stem
+    return value
+
+
 def _clean(value: str) -> str:
     value = value.strip().strip(_VALUE_QUOTES).strip()
     return value.rstrip(_VALUE_TRAILERS).strip().strip(_VALUE_QUOTES).strip()
@@ -203,11 +238,13 @@ def parse(answer: str, message: str) -> list[Fact]:
 
     Lines that are not ``topic: value``, "none"-like, empty or over-long
     values, and values the user did not write are dropped; each value kept is
-    the user's own spelling. A topic outside the table is kept as a topic of
-    its own. One value a single-valued topic (the first given), and no
-    value twice.
+    the user's own spelling (a particle left at its end trimmed), and a
+    value that is the whole message copied is dropped. A topic outside the
+    table is kept as a topic of its own. One value a single-valued topic
+    (the first given), and no value twice, even under another topic.
     """
     found: dict[str, Fact] = {}
+    values_seen: set[str] = set()
     for line in answer.splitlines():
         line = unicodedata.normalize("NFKC", line).strip().lstrip(_LINE_MARKERS)
         label, colon, raw = line.partition(":")
@@ -218,7 +255,11 @@ def parse(answer: str, message: str) -> list[Fact]:
             if value.casefold() in NOTHING or len(value) > MAX_VALUE_CHARS:
                 continue
             written = grounded(value, message)
-            if written is None:
+            if written is None or _letters(written) >= COPIED_SHARE * _letters(message):
                 continue
+            written = trimmed(written)
+            if written.casefold() in values_seen:
+                continue  # one value, one topic: the first the model gave
+            values_seen.add(written.casefold())
             found.setdefault(fact_key(topic.name, written), Fact(topic.name, written))
     return list(found.values())

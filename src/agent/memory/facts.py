@@ -70,6 +70,11 @@ class Fact:
     updated_at: str = ""
     key: str = ""
 
+    @property
+    def kind(self) -> str:
+        """The topic, by the name callers written before topics existed use."""
+        return self.topic
+
     def store_key(self) -> str:
         """Return the key this fact is stored under (its own, else the one its value gives)."""
         return self.key or fact_key(self.topic, self.text)
