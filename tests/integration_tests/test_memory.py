@@ -1,8 +1,8 @@
 """Memory across conversations against a real server: SQLite and PostgreSQL, restarts, users.
 
 Most tests script the model (``agent.testing.scripted_model``): each turn that
-states something about the user takes two replies, the answer and then the
-extraction's ``topic: value`` lines, so what is checked is the mechanism (what
+states something about the user takes a reply and, after it (off the reply's
+path), the extraction's ``topic: value`` lines, so what is checked is the mechanism (what
 is saved, what reaches the next prompt, what survives), not a model's wit.
 The ``embedded`` tests use the embedded default model end to end: a fact
 stated in Korean and one in French (a pet: no fixed kind) known in new threads
@@ -73,11 +73,27 @@ async def new_thread(client: LangGraphClient, **metadata: Any) -> str:
     return str((await client.threads.create(metadata=metadata or None))["thread_id"])
 
 
+def note(noted: str) -> None:
+    """Script the next memory extraction's answer (the chatbot's background request)."""
+    scripted_model.settings.background_replies.setdefault("memory", []).append(noted)
+
+
+async def extraction_done() -> None:
+    """Wait until every scripted extraction answer was asked for (learning runs after the reply)."""
+    deadline = time.monotonic() + DEADLINE_S
+    while scripted_model.settings.background_replies.get("memory"):
+        if time.monotonic() > deadline:
+            raise AssertionError("the memory extraction was never asked for")
+        await asyncio.sleep(0.2)
+
+
 async def tell(client: LangGraphClient, text: str, noted: str, thread: str | None = None) -> str:
     """Say ``text`` in ``thread`` (a new one by default); the extraction answers ``noted``."""
-    scripted_model.settings.replies += ["Nice to know!", noted]
+    scripted_model.settings.replies.append("Nice to know!")
+    note(noted)
     thread = thread or await new_thread(client)
     await say(client, thread, text)
+    await extraction_done()
     return thread
 
 
@@ -168,7 +184,8 @@ async def test_an_edited_message_takes_its_fact_along(client: LangGraphClient) -
     await wait_for_memory(client, {"name": ["지유"], "location": ["광주"]})
     history = await client.threads.get_history(thread, limit=100)
     first = next(s for s in reversed(history) if s["values"].get("messages"))
-    scripted_model.settings.replies += ["Nice to know!", "pet: Gévaudan"]
+    scripted_model.settings.replies.append("Nice to know!")
+    note("pet: Gévaudan")
     await client.runs.wait(
         thread, GRAPH_ID, input=user(FRENCH_PET), checkpoint=first["parent_checkpoint"]
     )

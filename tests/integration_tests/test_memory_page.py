@@ -2,13 +2,15 @@
 
 The server runs the scripted model with memory on; facts are taught through
 the API (two scripted replies a turn: the answer, then the extraction), and
-the panel must list them, forget one, and forget everything, as the store
-then says too.
+the panel must list them as the user wrote them (Hangul, accented Latin,
+kana), correct one, forget one, and forget everything, as the store then
+says too.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from agent.testing.dev_server import DevServer, dev_server_with_scripted_model
 from agent.testing.turns import GRAPH_ID, user
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+DEADLINE_S = 60.0
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 pytestmark = [
@@ -53,47 +56,68 @@ def page(server: DevServer) -> Iterator[Page]:
             browser.close()
 
 
-def teach(server: DevServer, text: str, noted: str) -> None:
+def teach(server: DevServer, text: str, noted: str, expected: dict[str, list[str]]) -> None:
+    """Say ``text``; the extraction (after the reply) answers ``noted``; wait for ``expected``."""
     client = get_sync_client(url=server.url, api_key=None)
-    scripted_model.settings.replies += ["Nice to know!", noted]
+    scripted_model.settings.replies.append("Nice to know!")
+    scripted_model.settings.background_replies.setdefault("memory", []).append(noted)
     thread = client.threads.create()["thread_id"]
     client.runs.wait(thread, GRAPH_ID, input=user(text))
+    deadline = time.monotonic() + DEADLINE_S
+    while remembered(server) != expected and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert remembered(server) == expected
 
 
-def remembered(server: DevServer) -> dict[str, str]:
+def remembered(server: DevServer) -> dict[str, list[str]]:
     client = get_sync_client(url=server.url, api_key=None)
-    items = client.store.search_items(["local", "memories"], limit=100)["items"]
-    return {item["key"]: item["value"]["text"] for item in items}
+    items = client.store.search_items(["local", "memories"], limit=1000)["items"]
+    found: dict[str, list[str]] = {}
+    for item in items:
+        found.setdefault(item["value"]["topic"], []).append(item["value"]["text"])
+    return {topic: sorted(texts) for topic, texts in found.items()}
 
 
-def test_panel_lists_facts_and_forgets_one_then_everything(server: DevServer, page: Page) -> None:
-    teach(server, "Hi! I'm Zanele and I live in Windhoek.", "name: Zanele\nlocation: Windhoek")
-    teach(server, "I love rooibos tea.", "likes: rooibos tea")
-    assert remembered(server) == {
-        "name": "Zanele",
-        "location": "Windhoek",
-        "likes": "rooibos tea",
-    }
+def test_panel_lists_facts_as_written_corrects_and_forgets(server: DevServer, page: Page) -> None:
+    intro = "안녕하세요! 저는 지유예요. 광주에 살고 있어요."
+    teach(server, intro, "name: 지유\nlocation: 광주", {"name": ["지유"], "location": ["광주"]})
+    everything = {"name": ["지유"], "location": ["광주"], "pet": ["Gévaudan"]}
+    teach(server, "J'ai une chienne qui s'appelle Gévaudan.", "pet: Gévaudan", everything)
 
     page.goto(f"{server.url}/chat/")
     panel = page.locator("#memory-panel")
     panel.get_by_text("What I remember about you").click()
     facts = panel.locator(".memory-fact")
     expect(facts).to_have_count(3)
-    expect(facts.nth(0)).to_contain_text("Your name is Zanele.")
-    expect(facts.nth(1)).to_contain_text("You live in Windhoek.")
-    expect(facts.nth(2)).to_contain_text("You like rooibos tea.")
+    for topic, text in (("name", "지유"), ("location", "광주"), ("pet", "Gévaudan")):
+        row = facts.filter(has=page.locator(".memory-text", has_text=text))
+        expect(row).to_have_count(1)
+        expect(row.locator(".memory-topic")).to_have_text(topic)
 
-    panel.get_by_role("button", name="Forget location").click()
+    # Correct where the user lives: same topic, the new value as typed.
+    panel.get_by_role("button", name="Edit location: 광주").click()
+    panel.get_by_role("textbox", name="New value of location").fill("여수")
+    panel.get_by_role("button", name="Save").click()
+    expect(panel.locator(".memory-text", has_text="여수")).to_have_count(1)
+    expect(panel).not_to_contain_text("광주")
+    assert remembered(server) == {"name": ["지유"], "location": ["여수"], "pet": ["Gévaudan"]}
+
+    panel.get_by_role("button", name="Forget pet: Gévaudan").click()
     expect(facts).to_have_count(2)
-    expect(panel).not_to_contain_text("Windhoek")
-    assert remembered(server) == {"name": "Zanele", "likes": "rooibos tea"}
+    expect(panel).not_to_contain_text("Gévaudan")
+    assert remembered(server) == {"name": ["지유"], "location": ["여수"]}
 
-    # Learnt elsewhere (another window, the CLI): Refresh shows it.
-    teach(server, "I plan to visit Etosha.", "plans: visit Etosha")
+    # Learnt elsewhere (another window, the CLI): Refresh shows it. A second pet adds.
+    later = {"name": ["지유"], "location": ["여수"], "pet": ["モカ"]}
+    teach(server, "うちの猫はモカという名前です。", "pet: モカ", later)
+    client = get_sync_client(url=server.url, api_key=None)
+    markup = "<img src=x onerror=alert(1)>"
+    client.store.put_item(["local", "memories"], "pet:markup", {"topic": "pet", "text": markup})
     panel.get_by_role("button", name="Refresh").click()
-    expect(facts).to_have_count(3)
-    expect(panel).to_contain_text("Your plans: visit Etosha.")
+    expect(facts).to_have_count(4)
+    expect(panel.locator(".memory-text", has_text="モカ")).to_have_count(1)
+    expect(panel.locator(".memory-text", has_text=markup)).to_have_count(1)  # shown as text
+    expect(panel.locator("img")).to_have_count(0)
 
     page.once("dialog", lambda dialog: dialog.accept())
     panel.get_by_role("button", name="Forget everything").click()

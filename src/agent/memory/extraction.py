@@ -27,7 +27,6 @@ INSTRUCTIONS = (
 )
 
 EXAMPLES: list[tuple[str, str]] = [
-    ("Der Eiffelturm ist 330 Meter hoch.", "none"),
     (
         "저는 하람이에요. 지난달에 통영으로 이사했고 고양이 두부를 키워요.",
         "name: 하람\nlocation: 통영\npet: 두부",
@@ -44,6 +43,7 @@ EXAMPLES: list[tuple[str, str]] = [
         "Call me Thorvald. I'm vegetarian and I can't stand horror films.",
         "name: Thorvald\ndiet: vegetarian\ndislikes: horror films",
     ),
+    ("Der Eiffelturm ist 330 Meter hoch.", "none"),
 ]
 """Worked examples; their names and places must not be used by any test or benchmark."""
 
@@ -66,6 +66,8 @@ TRAILING_PARTICLES = (
     "라고",
     "이에요",
     "예요",
+    "이에",
+    "예",
     "입니다",
     "이야",
     "이고",

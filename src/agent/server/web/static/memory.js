@@ -5,15 +5,10 @@
 (() => {
   const TOKEN_KEY = "chatbot.token"; // where the page keeps the bearer token (app.js)
   const API = new URL("..", document.baseURI).href.replace(/\/$/, "");
-  const KIND_ORDER = ["name", "location", "job", "likes", "dislikes", "plans"];
-  const SENTENCES = {
-    name: (v) => `Your name is ${v}.`,
-    location: (v) => `You live in ${v}.`,
-    job: (v) => `Your job: ${v}.`,
-    likes: (v) => `You like ${v}.`,
-    dislikes: (v) => `You dislike ${v}.`,
-    plans: (v) => `Your plans: ${v}.`,
-  };
+  // Each item names its own topic (agent/memory/topics.py is the table): nothing to keep in step here.
+  // Items saved before topics existed name it "kind".
+  const topicOf = (item) => String(item.value.topic || item.value.kind || item.key);
+  const SEARCH_LIMIT = 1000; // as agent/memory/keeper.py RECALL_LIMIT
   const REFRESH_AFTER_MS = 1500; // after the conversation changes, once the reply is saved
 
   const panel = document.getElementById("memory-panel");
@@ -81,25 +76,63 @@
     els.error.hidden = !message;
   }
 
+  function factRow(item) {
+    const li = document.createElement("li");
+    li.className = "memory-fact";
+    li.dataset.key = item.key;
+    const topic = document.createElement("span");
+    topic.className = "memory-topic";
+    topic.textContent = topicOf(item);
+    const text = document.createElement("span");
+    text.className = "memory-text";
+    text.textContent = item.value.text; // as the user wrote it, never parsed as HTML
+    const label = `${topicOf(item)}: ${item.value.text}`;
+    const edit = document.createElement("button");
+    edit.type = "button";
+    edit.className = "plain memory-edit";
+    edit.textContent = "Edit";
+    edit.setAttribute("aria-label", `Edit ${label}`);
+    edit.addEventListener("click", () => li.replaceWith(editRow(item)));
+    const forget = document.createElement("button");
+    forget.type = "button";
+    forget.className = "plain memory-forget";
+    forget.textContent = "Forget";
+    forget.setAttribute("aria-label", `Forget ${label}`);
+    forget.addEventListener("click", () => forgetFacts([item.key]));
+    li.append(topic, text, edit, forget);
+    return li;
+  }
+
+  // Correct a fact in place: same key and topic, the new value as the user writes it.
+  function editRow(item) {
+    const form = document.createElement("form");
+    form.className = "memory-fact memory-editing";
+    const input = document.createElement("input");
+    input.type = "text";
+    input.value = item.value.text;
+    input.setAttribute("aria-label", `New value of ${topicOf(item)}`);
+    const save = document.createElement("button");
+    save.type = "submit";
+    save.className = "plain";
+    save.textContent = "Save";
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "plain";
+    cancel.textContent = "Cancel";
+    cancel.addEventListener("click", render);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = input.value.trim();
+      if (text) correctFact(item, text);
+      else render();
+    });
+    form.append(input, save, cancel);
+    queueMicrotask(() => input.focus());
+    return form;
+  }
+
   function render() {
-    els.facts.replaceChildren(
-      ...facts.map((item) => {
-        const li = document.createElement("li");
-        li.className = "memory-fact";
-        li.dataset.key = item.key;
-        const text = document.createElement("span");
-        const sentence = SENTENCES[item.key];
-        text.textContent = sentence ? sentence(item.value.text) : `${item.key}: ${item.value.text}`;
-        const forget = document.createElement("button");
-        forget.type = "button";
-        forget.className = "plain memory-forget";
-        forget.textContent = "Forget";
-        forget.setAttribute("aria-label", `Forget ${item.key}`);
-        forget.addEventListener("click", () => forgetFacts([item.key]));
-        li.append(text, forget);
-        return li;
-      }),
-    );
+    els.facts.replaceChildren(...facts.map(factRow));
     els.empty.hidden = facts.length > 0;
     els.forgetAll.hidden = facts.length === 0;
   }
@@ -109,18 +142,38 @@
       const user = currentUser();
       const found = await call("POST", "/store/items/search", {
         namespace_prefix: [user, "memories"],
-        limit: 100,
+        limit: SEARCH_LIMIT,
       });
+      // Newest first: what was just learnt is what the user looks for.
+      const learnt = (item) => String(item.value.updated_at || item.updated_at || "");
       facts = found.items
         .filter((item) => item.namespace.length === 2 && item.namespace[1] === "memories")
         .filter((item) => item.value && typeof item.value.text === "string")
-        .sort((a, b) => KIND_ORDER.indexOf(a.key) - KIND_ORDER.indexOf(b.key));
+        .sort((a, b) => learnt(b).localeCompare(learnt(a)));
       showError("");
     } catch (error) {
       facts = [];
       showError(error.message);
     }
     render();
+  }
+
+  // As agent/memory/facts.py `corrected`: the user's own word, no longer tied to a thread.
+  async function correctFact(item, text) {
+    const value = {
+      topic: topicOf(item),
+      text,
+      said: text,
+      thread_id: "",
+      message_id: "",
+      updated_at: new Date().toISOString().slice(0, 19) + "+00:00",
+    };
+    try {
+      await call("PUT", "/store/items", { namespace: [currentUser(), "memories"], key: item.key, value, index: false });
+    } catch (error) {
+      showError(error.message);
+    }
+    await load();
   }
 
   async function forgetFacts(keys) {
