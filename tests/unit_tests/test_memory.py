@@ -162,6 +162,9 @@ def test_parse_drops_what_the_user_never_said() -> None:
 def test_a_copied_message_or_a_value_given_twice_is_not_a_fact() -> None:
     moved = "其实我上周搬到了洛阳。"
     assert facts_in("location: 洛阳\nhealth: 其实我上周搬到了洛阳", moved) == {"location": "洛阳"}
+    # Alone, the whole message may be the fact.
+    allergic = "Soy alérgica a las nueces."
+    assert facts_in("health: soy alérgica a las nueces", allergic) == {"health": allergic[:-1]}
     said = "En fait, j'ai déménagé à Besançon."
     assert facts_in("location: Besançon\ndislikes: Besançon", said) == {"location": "Besançon"}
     # A short name is not trimmed to nothing: "하은" ends like a particle.

@@ -43,6 +43,7 @@ EXAMPLES: list[tuple[str, str]] = [
         "Call me Thorvald. I'm vegetarian and I can't stand horror films.",
         "name: Thorvald\ndiet: vegetarian\ndislikes: horror films",
     ),
+    ("Mein Kater heißt Fridolin und ich spiele Klavier.", "pet: Fridolin\ninstrument: Klavier"),
     ("Der Eiffelturm ist 330 Meter hoch.", "none"),
 ]
 """Worked examples; their names and places must not be used by any test or benchmark."""
@@ -59,7 +60,8 @@ MAX_VALUE_CHARS = 80
 """A longer value is the model copying the message, not noting a fact."""
 
 COPIED_SHARE = 0.9
-"""A value holding this share of the message's letters is the message copied, not a fact noted."""
+"""A value holding this share of the message's letters is the message copied: beside other
+facts, it is the model padding its answer ("location: <city>" then "health: <the message>")."""
 
 TRAILING_PARTICLES = (
     "이라고",
@@ -240,12 +242,14 @@ def parse(answer: str, message: str) -> list[Fact]:
 
     Lines that are not ``topic: value``, "none"-like, empty or over-long
     values, and values the user did not write are dropped; each value kept is
-    the user's own spelling (a particle left at its end trimmed), and a
-    value that is the whole message copied is dropped. A topic outside the
+    the user's own spelling (a particle left at its end trimmed); a value
+    that is the whole message copied is dropped when the answer has other
+    facts. A topic outside the
     table is kept as a topic of its own. One value a single-valued topic
     (the first given), and no value twice, even under another topic.
     """
     found: dict[str, Fact] = {}
+    copies: set[str] = set()
     values_seen: set[str] = set()
     for line in answer.splitlines():
         line = unicodedata.normalize("NFKC", line).strip().lstrip(_LINE_MARKERS)
@@ -257,11 +261,17 @@ def parse(answer: str, message: str) -> list[Fact]:
             if value.casefold() in NOTHING or len(value) > MAX_VALUE_CHARS:
                 continue
             written = grounded(value, message)
-            if written is None or _letters(written) >= COPIED_SHARE * _letters(message):
+            if written is None:
                 continue
             written = trimmed(written)
             if written.casefold() in values_seen:
                 continue  # one value, one topic: the first the model gave
             values_seen.add(written.casefold())
-            found.setdefault(fact_key(topic.name, written), Fact(topic.name, written))
+            key = fact_key(topic.name, written)
+            if key not in found:
+                found[key] = Fact(topic.name, written)
+                if _letters(written) >= COPIED_SHARE * _letters(message):
+                    copies.add(key)
+    if len(copies) < len(found):
+        return [fact for key, fact in found.items() if key not in copies]
     return list(found.values())
