@@ -233,15 +233,14 @@ def build_graph(
     async def learn(
         store: BaseStore, thread: Thread, messages: list[AnyMessage], model: Any
     ) -> None:
+        """Save what the user's messages of this branch state about them (learning logs it)."""
         extractor = _for_background(capped(model, EXTRACTION_MAX_TOKENS), "memory")
 
         async def ask(prompt: list[BaseMessage]) -> str:
             reply = await model_gate().background(partial(_ask, extractor, prompt))
             return message_text(reply)
 
-        facts = await learning.learn(store, thread.user_id, thread.thread_id, messages, ask)
-        if facts:
-            logger.info("Remembered %d fact(s) for user %s", len(facts), thread.user_id)
+        await learning.learn(store, thread.user_id, thread.thread_id, messages, ask)
 
     async def fold(
         store: BaseStore,
