@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -188,3 +189,24 @@ def test_a_deleted_runs_turns_stay_kept_after_the_request(monkeypatch: pytest.Mo
     with keeping_turns_of(["run-3"]):
         pass
     assert runs_to_forget(["run-3"]) == ["run-3"]
+
+
+def test_langgraph_dev_names_its_runtime_and_index_file_as_recovery_expects() -> None:
+    """Recovery runs where ``LANGGRAPH_RUNTIME_EDITION`` is ``inmem`` and reads the index's mtime."""
+    import inspect
+
+    from langgraph_api import cli
+    from langgraph_runtime_inmem import database
+
+    from agent.server import recovery
+
+    api, runtime = installed_version("langgraph-api"), installed_version("langgraph-runtime-inmem")
+    assert recovery.RUNTIME_EDITION in inspect.getsource(cli.run_server), (
+        f"langgraph-api {api}: `langgraph dev` no longer sets {recovery.RUNTIME_EDITION}; "
+        "agent/server/recovery.py would never run"
+    )
+    assert Path(database.OPS_FILENAME) == recovery.INDEX_FILE, (
+        f"langgraph-runtime-inmem {runtime} keeps its index in {database.OPS_FILENAME}; "
+        "agent/server/recovery.py reads the flush time of the wrong file (it then scans every "
+        "thread)"
+    )
