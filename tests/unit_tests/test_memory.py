@@ -396,6 +396,14 @@ async def test_a_bad_answer_saves_nothing_and_questions_are_not_asked(
     assert await remembered(store) == {}
 
 
+async def test_a_damaged_progress_marker_is_read_as_nothing_read(store: InMemoryStore) -> None:
+    await keeper.write_progress(store, "u1", "t1", {"read": None, "facts": ["not", "a", "map"]})
+    ask = ScriptedAsk({SPANISH: "name: Íñigo"})
+    assert [f.text for f in await learning.learn(store, "u1", "t1", thread_of(SPANISH), ask)] == [
+        "Íñigo"
+    ]
+
+
 async def test_deleting_a_thread_forgets_its_facts_and_progress(store: InMemoryStore) -> None:
     ask = ScriptedAsk({KOREAN: "name: 민준", CHINESE: "location: 洛阳"})
     await learning.learn(store, "u1", "doomed", thread_of(KOREAN), ask)

@@ -54,9 +54,17 @@ def _empty_progress(thread_id: str) -> dict[str, Any]:
 
 async def _progress(store: BaseStore, user_id: str, thread_id: str) -> dict[str, Any]:
     """Return the thread's marker; for a thread without one, what its facts say was read."""
-    progress = await keeper.read_progress(store, user_id, thread_id)
-    if progress is not None:
-        return progress
+    stored = await keeper.read_progress(store, user_id, thread_id)
+    if stored is not None:
+        facts = stored.get("facts")
+        return {
+            "thread_id": thread_id,
+            "read": [str(m) for m in stored.get("read") or []],
+            "facts": {str(m): list(keys) for m, keys in facts.items()}
+            if isinstance(facts, dict)
+            else {},
+            "updated_at": str(stored.get("updated_at") or ""),
+        }
     progress = _empty_progress(thread_id)
     for fact in await keeper.learnt_in(store, user_id, thread_id):
         progress["facts"].setdefault(fact.message_id, []).append(fact.store_key())
