@@ -191,8 +191,11 @@ def test_a_deleted_runs_turns_stay_kept_after_the_request(monkeypatch: pytest.Mo
     assert runs_to_forget(["run-3"]) == ["run-3"]
 
 
-def test_langgraph_dev_names_its_runtime_and_index_file_as_recovery_expects() -> None:
+def test_langgraph_dev_names_its_runtime_and_index_file_as_recovery_expects(
+    langgraph_dev_environment: None,
+) -> None:
     """Recovery runs where ``LANGGRAPH_RUNTIME_EDITION`` is ``inmem`` and reads the index's mtime."""
+    import importlib.util
     import inspect
 
     from langgraph_api import cli
@@ -201,9 +204,16 @@ def test_langgraph_dev_names_its_runtime_and_index_file_as_recovery_expects() ->
     from agent.server import recovery
 
     api, runtime = installed_version("langgraph-api"), installed_version("langgraph-runtime-inmem")
-    assert recovery.RUNTIME_EDITION in inspect.getsource(cli.run_server), (
-        f"langgraph-api {api}: `langgraph dev` no longer sets {recovery.RUNTIME_EDITION}; "
+    assert "LANGGRAPH_RUNTIME_EDITION" in inspect.getsource(cli.run_server), (
+        f"langgraph-api {api}: `langgraph dev` no longer sets LANGGRAPH_RUNTIME_EDITION; "
         "agent/server/recovery.py would never run"
+    )
+    spec = importlib.util.find_spec(recovery.RUNTIME_MODULE)  # read, not imported: no side effects
+    assert spec is not None and spec.origin is not None, f"no {recovery.RUNTIME_MODULE} module"
+    source = Path(spec.origin).read_text()
+    assert f"{recovery.RUNTIME_EDITION} = " in source, (
+        f"langgraph-api {api}: {recovery.RUNTIME_MODULE} no longer names its edition in "
+        f"{recovery.RUNTIME_EDITION}; agent/server/recovery.py would never run"
     )
     assert Path(database.OPS_FILENAME) == recovery.INDEX_FILE, (
         f"langgraph-runtime-inmem {runtime} keeps its index in {database.OPS_FILENAME}; "

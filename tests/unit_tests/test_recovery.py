@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -36,11 +38,15 @@ def test_the_boundary_id_sorts_between_checkpoints_made_before_and_after() -> No
 
 
 def test_recovery_runs_only_under_the_in_memory_runtime(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LANGGRAPH_RUNTIME_EDITION", "postgres")
+    monkeypatch.setitem(
+        sys.modules, "langgraph_runtime", SimpleNamespace(RUNTIME_EDITION="postgres")
+    )
     assert not in_memory_runtime()
     assert asyncio.run(recover_threads()) == 0
-    monkeypatch.setenv("LANGGRAPH_RUNTIME_EDITION", "inmem")
+    monkeypatch.setitem(sys.modules, "langgraph_runtime", SimpleNamespace(RUNTIME_EDITION="inmem"))
     assert in_memory_runtime()
+    monkeypatch.delitem(sys.modules, "langgraph_runtime")
+    assert not in_memory_runtime(), "a script or test is no server"
 
 
 def test_a_missing_index_file_means_every_thread_is_a_candidate(tmp_path: Path) -> None:

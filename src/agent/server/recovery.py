@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,11 @@ READY_TIMEOUT_S = 60.0
 
 DEFAULT_GRAPH_ID = "chatbot"
 
-RUNTIME_EDITION = "LANGGRAPH_RUNTIME_EDITION"
-"""Set by ``langgraph dev`` (``inmem``) and by the production image to the runtime it runs."""
+RUNTIME_MODULE = "langgraph_runtime"
+RUNTIME_EDITION = "RUNTIME_EDITION"
+"""``langgraph_runtime``'s attribute naming the runtime it loaded, from the environment
+variable ``LANGGRAPH_RUNTIME_EDITION`` that ``langgraph dev`` sets to ``inmem`` and the
+production image to its own."""
 
 IN_MEMORY_RUNTIME = "inmem"
 
@@ -65,8 +68,13 @@ def thread_metadata(checkpoint_metadata: dict[str, Any]) -> dict[str, Any]:
 
 
 def in_memory_runtime() -> bool:
-    """Tell whether this server runs LangGraph's in-memory runtime (``langgraph dev``)."""
-    return os.environ.get(RUNTIME_EDITION) == IN_MEMORY_RUNTIME
+    """Tell whether this server runs LangGraph's in-memory runtime (``langgraph dev``).
+
+    The server has imported ``langgraph_runtime`` by then, which resolved the
+    edition from :data:`RUNTIME_EDITION`; scripts and tests have not.
+    """
+    runtime = sys.modules.get(RUNTIME_MODULE)
+    return getattr(runtime, RUNTIME_EDITION, None) == IN_MEMORY_RUNTIME
 
 
 def index_written_at(index_file: Path = INDEX_FILE) -> float | None:
