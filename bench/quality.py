@@ -37,6 +37,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from agent import settings
 from agent.conversation.context import Context
 from agent.graph import build_graph
+from agent.housekeeping import drained
 from agent.models.local.launcher import embedded_model_server
 from agent.testing.languages import folded, language_of
 
@@ -134,6 +135,7 @@ class Conversation:
         if self.language:
             turn["language"] = self.language
         self.state = await self.graph.ainvoke(turn, self.config, context=self.context)
+        await drained()  # the fold this turn made due runs after the reply: let it finish
         return str(self.state["messages"][-1].content)
 
 
