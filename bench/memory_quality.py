@@ -12,8 +12,9 @@ The default part goes through a real ``langgraph dev`` with memory on and auth o
 :data:`PEOPLE` is their own user (a token each, so memories never mix):
 
 1. thread A: "Hi! I'm {name}, I live in {home} and I love {hobby}."
-2. a new thread: "What's my name and where do I live?": *remembered* when the
-   reply has both the name and the home;
+2. once the facts are saved (learning runs after the reply), a new thread:
+   "What's my name and where do I live?": *remembered* when the reply has
+   both the name and the home;
 3. a new thread: "Actually I moved to {moved}.": *correction applied* when the
    memory then says the user lives in {moved} (and no longer in {home});
 4. with ``--ask-after-correction``, a new thread: "Where do I live now?": the
@@ -40,7 +41,7 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -315,6 +316,22 @@ async def memory(client: LangGraphClient, user_id: str) -> dict[str, list[str]]:
     return saved
 
 
+LEARN_DEADLINE_S = 90.0
+"""How long a statement's facts may take to be saved: learning runs after the reply."""
+
+
+async def settled(
+    client: LangGraphClient, user_id: str, done: Callable[[dict[str, list[str]]], bool]
+) -> dict[str, list[str]]:
+    """Return the user's memory once ``done`` says so, or as it is at the deadline."""
+    deadline = time.monotonic() + LEARN_DEADLINE_S
+    saved = await memory(client, user_id)
+    while not done(saved) and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        saved = await memory(client, user_id)
+    return saved
+
+
 def client_for(url: str, user_id: str) -> LangGraphClient:
     """Return an SDK client that acts as ``user_id``."""
     token = create_token(user_id, SECRET)
@@ -334,11 +351,13 @@ async def one_person(url: str, index: int, ask_after: bool) -> Outcome:
         "Where do I live now?",
     ]
     replies = [await say(client, said[0])]
+    first_saved = await settled(client, user_id, lambda saved: len(saved) >= 2)
     replies.append(await say(client, said[1]))
     outcome.recalled = name.lower() in replies[1].lower() and home.lower() in replies[1].lower()
-    first_saved = await memory(client, user_id)
     replies.append(await say(client, said[2]))
-    after = await memory(client, user_id)
+    after = await settled(
+        client, user_id, lambda saved: moved.lower() in map(str.lower, saved.get("location", []))
+    )
     outcome.corrected = [home.lower() for home in after.get("location", [])] == [moved.lower()]
     if ask_after:
         replies.append(await say(client, said[3]))
