@@ -38,7 +38,7 @@ test-wheel: install browser ## Build the wheel, install it outside the checkout,
 	$(BIN)/pip wheel --quiet --no-deps --wheel-dir "$$work" . ; \
 	$(BIN)/pip freeze --exclude-editable | grep -v '^chatbot-agent' > "$$work/constraints.txt"; \
 	$(BIN)/python -m venv "$$work/venv"; \
-	"$$work/venv/bin/pip" install --quiet -c "$$work/constraints.txt" "$$(ls "$$work"/chatbot_agent-*.whl)[test]"; \
+	"$$work/venv/bin/pip" install --quiet --no-compile -c "$$work/constraints.txt" "$$(ls "$$work"/chatbot_agent-*.whl)[test]"; \
 	cd "$$work" && "$$work/venv/bin/pytest" -p no:cacheprovider --rootdir="$(CURDIR)" \
 		$(addprefix $(CURDIR)/,$(WHEEL_TESTS)) -rs
 
