@@ -583,7 +583,8 @@ FIRST_PERSON = re.compile(
         "i|i'm|i am|my|me|mine|je|mon|ma|mes|moi|yo|mi|mis|me llamo|soy|vivo"
         "|ich|mein|meine|meinen|meiner|mich|mir"
     )
-    + r"|\bj'|저는|제가|저의|제 이름|나는|내가|내 이름|私|僕|俺|わたし|あたし",
+    + r"|\bj'|(?<![가-힣])(?:저|제|나|내)(?=\s)|저는|제가|저의|저도|나는|내가|나도"
+    + "|私|僕|俺|わたし|あたし",
     re.IGNORECASE,
 )
 """The bot speaking of itself, in each language ("My name is", "저는", "私の名前")."""
