@@ -28,11 +28,12 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Mapping, Sequence
-from importlib import metadata
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver, DeltaChannelHistory
+
+from agent.storage.fences import installed_version
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +48,6 @@ SLOWER = (
     "the server reads a transcript one checkpoint at a time (correct, but each turn's start "
     "grows with the thread); check agent/server/delta_history.py against this release"
 )
-
-
-def installed_version(distribution: str) -> str:
-    """Return the installed version of ``distribution``, or ``not installed``."""
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 async def _forwarded(
