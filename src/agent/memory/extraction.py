@@ -28,8 +28,8 @@ INSTRUCTIONS = (
 
 EXAMPLES: list[tuple[str, str]] = [
     (
-        "저는 하람이에요. 지난달에 통영으로 이사했고 고양이 두부를 키워요.",
-        "name: 하람\nlocation: 통영\npet: 두부",
+        "저는 하람이에요. 지난달에 통영으로 이사했고 등산을 좋아해요.",
+        "name: 하람\nlocation: 통영\nlikes: 등산",
     ),
     (
         "実は先月、鳥取に引っ越しました。そばアレルギーがあります。",
@@ -40,8 +40,8 @@ EXAMPLES: list[tuple[str, str]] = [
         "job: sage-femme\nfamily: deux filles\nlikes: jardinage",
     ),
     (
-        "Call me Thorvald. I'm vegetarian and I can't stand horror films.",
-        "name: Thorvald\ndiet: vegetarian\ndislikes: horror films",
+        "Call me Thorvald. I'm vegetarian, I love crosswords but I can't stand horror films.",
+        "name: Thorvald\ndiet: vegetarian\nlikes: crosswords\ndislikes: horror films",
     ),
     ("Mein Kater heißt Fridolin und ich spiele Klavier.", "pet: Fridolin\ninstrument: Klavier"),
     ("Der Eiffelturm ist 330 Meter hoch.", "none"),
