@@ -452,13 +452,16 @@ def test_identity_first_then_what_the_message_is_about_then_the_newest() -> None
     ]
     section, kept = memory_section(facts, 1000, approximate, relevant_to="我的猫叫什么名字？")
     assert [f.text for f in kept] == ["李婉清", "豆豆", "여행", "jazz"]
+    # Stated in the topics' order, so that the prompt's start does not move with each message.
     assert section.splitlines() == [
         MEMORY_HEADING,
         "The user's name is 李婉清.",
         "The user's pet: 豆豆.",
-        "The user's plans: 여행.",
         "The user likes jazz.",
+        "The user's plans: 여행.",
     ]
+    other, _ = memory_section(facts, 1000, approximate, relevant_to="Tu aimes le jazz ?")
+    assert other == section, "what fits is stated the same whatever the newest message says"
 
 
 def test_facts_that_do_not_fit_are_left_out_whole_and_shorter_ones_still_fit() -> None:

@@ -189,14 +189,18 @@ def memory_section(
 ) -> tuple[str, list[Fact]]:
     """Return the prompt section that states ``facts`` within ``max_tokens``, and the facts kept.
 
-    Facts are taken most important first (:func:`by_importance`); one that
+    Facts are chosen most important first (:func:`by_importance`); one that
     would not fit is left out whole, and a shorter one after it may still fit.
+    The chosen facts are stated in :func:`in_list_order`.
     """
     kept: list[Fact] = []
     for fact in by_importance(facts, relevant_to):
         if count(render([*kept, fact])) <= max_tokens:
             kept.append(fact)
-    return (render(kept) if kept else ""), kept
+    # Stated in the lists' order, whatever chose them: while the same facts fit, the
+    # system prompt stays the same from turn to turn, and the embedded model's server
+    # reuses what it read of it (relevance order moved with every message).
+    return (render(in_list_order(kept)) if kept else ""), kept
 
 
 def render(facts: Sequence[Fact]) -> str:
