@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, cast
 
@@ -40,7 +40,7 @@ from langgraph.config import get_config
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, Item
 from langgraph.store.memory import InMemoryStore
 
 from agent import LOCAL_USER
@@ -167,6 +167,40 @@ async def _facts(store: BaseStore | None, thread: Thread) -> list[Fact]:
     except Exception:
         logger.exception("Could not read the user's memory; answering without it")
         return []
+
+
+async def _what_is_known(
+    store: BaseStore | None, thread: Thread, messages: Sequence[AnyMessage], summarize: bool
+) -> tuple[summaries.Summary, list[Fact]]:
+    """Return the branch's newest summary and the user's facts, in one store round trip.
+
+    A store that fails to read the facts leaves them out (logged): memory never
+    fails a turn.
+    """
+    if store is None:
+        summary = summaries.Summary()
+        if summarize:
+            summary = await summaries.latest(
+                _THREADLESS_SUMMARIES, thread.user_id, thread.thread_id, messages
+            )
+        return summary, []
+    wanted = [
+        *([summaries.latest_op(thread.user_id, thread.thread_id)] if summarize else []),
+        *([keeper.recall_op(thread.user_id)] if thread.remembering else []),
+    ]
+    if not wanted:
+        return summaries.Summary(), []
+    try:
+        results = await store.abatch(wanted)
+    except Exception:
+        if not thread.remembering:
+            raise
+        logger.exception("Could not read the user's memory; answering without it")
+        return await _what_is_known(store, replace(thread, remembering=False), messages, summarize)
+    found = [cast(list[Item], result) for result in results]
+    summary = summaries.newest_in(found[0], messages) if summarize else summaries.Summary()
+    facts = keeper.facts_in(found[-1], thread.user_id) if thread.remembering else []
+    return summary, facts
 
 
 def _system(
@@ -346,15 +380,9 @@ def build_graph(
         language = await reply_language_async(
             state.get("language"), newest, state.get("reply_language")
         )
-        summary_store = runtime.store if runtime.store is not None else _THREADLESS_SUMMARIES
-        summary = summaries.Summary()
-        if context.summarize:
-            summary = await summaries.latest(
-                summary_store, thread.user_id, thread.thread_id, messages
-            )
-            if not summary.through:
-                summary = _from_state(state)
-        facts = await _facts(runtime.store, thread)
+        summary, facts = await _what_is_known(runtime.store, thread, messages, context.summarize)
+        if context.summarize and not summary.through:
+            summary = _from_state(state)
         system = _system(context, language, summary.text, facts, newest)
         recent = remind_language(unsummarized(messages, summary.through), language)
         prompt = _compose(system, recent, context, await _counter(count, [system, *recent]))

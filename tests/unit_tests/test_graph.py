@@ -165,3 +165,39 @@ async def test_a_replayed_run_neither_duplicates_the_message_nor_answers_twice(
     state = await chatbot.ainvoke(request, config, context=Context())
     assert [m.content for m in state["messages"]] == ["Hi! I'm Bob", "reply 1"]
     assert len(fake_model.prompts) == 1
+
+
+async def test_the_reply_path_reads_the_store_once(fake_model) -> None:
+    """Summary and memory come in one batch before the reply; the rest runs after it."""
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.store.memory import InMemoryStore
+
+    from agent.graph import build_graph
+    from agent.housekeeping import drained
+
+    class CountingStore(InMemoryStore):
+        calls = 0
+
+        async def abatch(self, ops):  # every async store call ends here
+            CountingStore.calls += 1
+            return await super().abatch(ops)
+
+    reads: list[int] = []  # store calls so far, at each model request
+
+    class ReadsBeforeReply(type(fake_model)):
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            reads.append(CountingStore.calls)
+            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+
+    model = ReadsBeforeReply(messages=iter(["Enchanté !", "Bien sûr."] * 5), prompts=[])
+    store = CountingStore()
+    graph = build_graph(lambda _context: model).compile(checkpointer=InMemorySaver(), store=store)
+    config = {"configurable": {"thread_id": "counted-reads", "langgraph_auth_user_id": "u"}}
+    for text in ["Je m'appelle Maëlle et j'habite à Quimper.", "Quel temps fait-il ?"]:
+        await drained()
+        before = CountingStore.calls
+        await graph.ainvoke({"messages": [{"role": "user", "content": text}]}, config)
+        reply_request = next(r for r in reads if r >= before)
+        assert reply_request - before == 1, "one store round trip before the reply"
+        reads.clear()
+    await drained()

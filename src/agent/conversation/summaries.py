@@ -11,12 +11,12 @@ hold, and redoing a fold writes the same key again (nothing is folded twice).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from langchain_core.messages import AnyMessage
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, Item, SearchOp
 
 SUMMARIES = "summaries"
 """Second part of a thread's summary namespace: ``(user_id, "summaries", thread_id)``."""
@@ -39,16 +39,26 @@ def namespace(user_id: str, thread_id: str) -> tuple[str, str, str]:
     return (user_id, SUMMARIES, thread_id)
 
 
-async def latest(
-    store: BaseStore, user_id: str, thread_id: str, messages: Sequence[AnyMessage]
-) -> Summary:
-    """Return the newest summary of this branch (an empty one when none covers it)."""
-    items = await store.asearch(namespace(user_id, thread_id), limit=KEPT_PER_THREAD)
+def latest_op(user_id: str, thread_id: str) -> SearchOp:
+    """Return the store operation that reads a thread's summaries (for a batch)."""
+    return SearchOp(namespace(user_id, thread_id), limit=KEPT_PER_THREAD)
+
+
+def newest_in(items: Iterable[Item], messages: Sequence[AnyMessage]) -> Summary:
+    """Return the newest summary among ``items`` that covers part of this branch."""
     by_through = {item.key: str(item.value.get("text") or "") for item in items}
     for message in reversed(messages):
         if message.id and message.id in by_through:
             return Summary(by_through[message.id], message.id)
     return Summary()
+
+
+async def latest(
+    store: BaseStore, user_id: str, thread_id: str, messages: Sequence[AnyMessage]
+) -> Summary:
+    """Return the newest summary of this branch (an empty one when none covers it)."""
+    items = await store.asearch(namespace(user_id, thread_id), limit=KEPT_PER_THREAD)
+    return newest_in(items, messages)
 
 
 async def save(store: BaseStore, user_id: str, thread_id: str, summary: Summary) -> None:

@@ -11,11 +11,11 @@ facts of that topic.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from langgraph.store.base import BaseStore
+from langgraph.store.base import BaseStore, Item, SearchOp
 
 from agent.memory.facts import Fact, corrected, fold, in_list_order, namespace, now
 from agent.memory.topics import topic_of
@@ -32,9 +32,13 @@ def progress_namespace(user_id: str) -> tuple[str, str]:
     return (user_id, PROGRESS)
 
 
-async def recall(store: BaseStore, user_id: str) -> list[Fact]:
-    """Return every fact remembered about ``user_id``: the topics' order, newest first within one."""
-    items = await store.asearch(namespace(user_id), limit=RECALL_LIMIT)
+def recall_op(user_id: str) -> SearchOp:
+    """Return the store operation that reads every fact of ``user_id`` (for a batch)."""
+    return SearchOp(namespace(user_id), limit=RECALL_LIMIT)
+
+
+def facts_in(items: Iterable[Item], user_id: str) -> list[Fact]:
+    """Return the facts among ``items`` (a :func:`recall_op` result), as :func:`recall` does."""
     facts = [
         fact
         for item in items
@@ -42,6 +46,12 @@ async def recall(store: BaseStore, user_id: str) -> list[Fact]:
         and (fact := Fact.from_value(item.value, key=item.key)) is not None
     ]
     return in_list_order(facts)
+
+
+async def recall(store: BaseStore, user_id: str) -> list[Fact]:
+    """Return every fact remembered about ``user_id``: the topics' order, newest first within one."""
+    items = await store.asearch(namespace(user_id), limit=RECALL_LIMIT)
+    return facts_in(items, user_id)
 
 
 def superseded(fact: Fact, known: Sequence[Fact]) -> list[Fact]:
