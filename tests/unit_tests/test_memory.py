@@ -16,9 +16,10 @@ import pytest
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage
 from langgraph.store.memory import InMemoryStore
 
+from agent.conversation.prompts import MEMORY_HEADING
 from agent.memory import extraction, keeper, learning
 from agent.memory.extraction import grounded, parse, worth_asking
-from agent.memory.facts import MEMORY_HEADING, Fact, memory_section, namespace
+from agent.memory.facts import Fact, memory_section, namespace
 from agent.memory.topics import ALIASES, TOPICS, topic_of
 
 KOREAN = "반가워요. 저는 민준이라고 해요. 전주에서 살고 있어요."

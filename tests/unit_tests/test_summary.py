@@ -20,11 +20,14 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.conversation.context import Context
-from agent.conversation.prompt import SUMMARY_HEADING, count_tokens, message_text
-from agent.conversation.summary import (
+from agent.conversation.prompt import count_tokens, message_text
+from agent.conversation.prompts import (
     NEW_MESSAGES,
     SUMMARIZER_INSTRUCTIONS,
+    SUMMARY_HEADING,
     SUMMARY_SO_FAR,
+)
+from agent.conversation.summary import (
     split_for_folding,
     unsummarized,
 )

@@ -14,12 +14,10 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.utils import count_tokens_approximately
 
-from agent.conversation.prompts import LANGUAGE_REMINDER
+from agent.conversation.prompts import LANGUAGE_REMINDER, SUMMARY_HEADING
 
 TokenCounter = Callable[[Sequence[BaseMessage]], int]
 """Counts the tokens a list of messages takes in a prompt."""
-
-SUMMARY_HEADING = "Summary of the earlier conversation:"
 
 
 def content_text(content: Any) -> str:

@@ -24,6 +24,7 @@ from langchain_core.messages import (
 )
 
 from agent.conversation.prompt import TokenCounter, message_text
+from agent.conversation.prompts import NEW_MESSAGES, SUMMARIZER_INSTRUCTIONS, SUMMARY_SO_FAR
 
 SUMMARY_SHARE = 4
 """A summary may take at most 1/SUMMARY_SHARE of the token budget."""
@@ -40,18 +41,6 @@ FOLD_HEADROOM_SHARE = 10
 Folds run after a reply, off its path; folding a little before the prompt is
 full lets the next message still fit whole, so a reply rarely has to leave out
 turns that the summary does not cover yet."""
-
-SUMMARIZER_INSTRUCTIONS = (
-    "You keep a running summary of a conversation between a user and an assistant. "
-    "Merge the new messages into the summary so far. Keep every fact the user gave "
-    "about themselves (name, preferences, plans), decisions and open questions; drop "
-    'small talk. Write each fact as a sentence about the user ("The user\'s ..."). '
-    "Write it in {language}, the language of the conversation. "
-    "Answer with the updated summary only, in at most {words} words."
-)
-
-SUMMARY_SO_FAR = "Summary so far:"
-NEW_MESSAGES = "New messages:"
 
 
 def unsummarized(messages: Sequence[AnyMessage], through: str | None) -> list[AnyMessage]:

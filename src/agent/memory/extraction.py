@@ -16,39 +16,19 @@ from dataclasses import dataclass
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from agent.conversation.prompts import (
+    EXTRACTION_EXAMPLES,
+    EXTRACTION_INSTRUCTIONS,
+    EXTRACTION_MESSAGE_PREFIX,
+)
 from agent.memory.facts import Fact, fact_key
 from agent.memory.topics import TOPICS, topic_of
 
-INSTRUCTIONS = (
-    "List the lasting facts the user states about themselves in their message, one per line "
-    f"as 'topic: value'. Topics: {', '.join(TOPICS)}, or another one-word topic. Copy each "
-    "value from the message in its own language and script, without particles or articles. "
-    "For small talk, questions and facts about other things, answer: none"
-)
+INSTRUCTIONS = EXTRACTION_INSTRUCTIONS.format(topics=", ".join(TOPICS))
+"""The extraction's instructions, naming the topics of the one table."""
 
-EXAMPLES: list[tuple[str, str]] = [
-    (
-        "저는 하람이에요. 지난달에 통영으로 이사했고 등산을 좋아해요.",
-        "name: 하람\nlocation: 통영\nlikes: 등산",
-    ),
-    (
-        "実は先月、鳥取に引っ越しました。そばアレルギーがあります。",
-        "location: 鳥取\nhealth: そばアレルギー",
-    ),
-    (
-        "Je suis sage-femme, j'ai deux filles et j'adore le jardinage.",
-        "job: sage-femme\nfamily: deux filles\nlikes: jardinage",
-    ),
-    (
-        "Call me Thorvald. I'm vegetarian, I love crosswords but I can't stand horror films.",
-        "name: Thorvald\ndiet: vegetarian\nlikes: crosswords\ndislikes: horror films",
-    ),
-    ("Mein Kater heißt Fridolin und ich spiele Klavier.", "pet: Fridolin\ninstrument: Klavier"),
-    ("Der Eiffelturm ist 330 Meter hoch.", "none"),
-]
-"""Worked examples; their names and places must not be used by any test or benchmark."""
-
-MESSAGE_PREFIX = "Message: "
+EXAMPLES = EXTRACTION_EXAMPLES
+MESSAGE_PREFIX = EXTRACTION_MESSAGE_PREFIX
 
 MIN_LETTERS = 3
 """A message with fewer letters ("ok", "네", "hi") states nothing worth a model call."""

@@ -17,12 +17,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from agent.conversation.prompts import MEMORY_HEADING
 from agent.memory.topics import topic_of, topic_rank
 
 NAMESPACE = "memories"
 """Second part of a user's memory namespace: ``(user_id, "memories")``."""
 
-MEMORY_HEADING = "What you remember about the user from earlier conversations:"
 
 MEMORY_SHARE = 5
 """The remembered facts may take at most 1/MEMORY_SHARE of the prompt's token budget."""

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from agent.conversation.summary import NEW_MESSAGES, SUMMARIZER_INSTRUCTIONS, SUMMARY_SO_FAR
+from agent.conversation.prompts import NEW_MESSAGES, SUMMARIZER_INSTRUCTIONS, SUMMARY_SO_FAR
 from agent.models.local.launcher import free_port
 
 REPLY = "Sure, noted."
