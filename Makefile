@@ -79,7 +79,7 @@ lint: install ## Ruff, formatting and mypy --strict
 	$(BIN)/mypy
 	$(BIN)/langgraph validate
 
-bench: install ## Performance vs the machine's limits and the bare server (< 10 min): bench/results/latest.*
+bench: install ## Performance vs the machine's limits and the bare server (about 5 min on 2 cores): bench/results/latest.*
 	$(BIN)/python -m bench.perf
 
 bench-storage: install ## Bytes per thread vs its transcript at 100/500/1,000 turns, ms per turn, both backends

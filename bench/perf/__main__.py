@@ -1,6 +1,6 @@
 """Run every performance measurement in one go and write the results.
 
-    .venv/bin/python -m bench.perf            # everything (make bench), under 10 minutes
+    .venv/bin/python -m bench.perf            # everything (make bench), about 5 minutes
     .venv/bin/python -m bench.perf --quick    # fewer repetitions, for a check
     .venv/bin/python -m bench.perf --only floor overhead --out /tmp/perf
 
@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import sys
 import time
 import traceback
@@ -65,6 +66,7 @@ async def run(names: list[str], quick: bool) -> dict[str, Any]:
         results["wall_s"][name] = round(time.perf_counter() - section_started, 1)
         print(f"[bench.perf] {name}: {results['wall_s'][name]} s", file=sys.stderr, flush=True)
     results["wall_s"]["total"] = round(time.perf_counter() - started, 1)
+    results["load_end"] = [round(x, 2) for x in os.getloadavg()]
     return results
 
 

@@ -82,6 +82,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
         "commit": commit,
+        "load": [round(x, 2) for x in os.getloadavg()],
         "packages": versions,
     }
 

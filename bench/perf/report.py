@@ -56,10 +56,43 @@ def machine_line(results: dict[str, Any]) -> str:
     packages = ", ".join(f"{name} {version}" for name, version in m.get("packages", {}).items())
     wall = _section(results, "wall_s").get("total")
     took = f"; `make bench` took {number(wall, 0, ' s')}" if wall is not None else ""
+    if load := m.get("load"):
+        took += f"; load average (1/5/15 min) {' / '.join(f'{x:.2f}' for x in load)} at start"
+        if end := results.get("load_end"):
+            took += f", {' / '.join(f'{x:.2f}' for x in end)} at the end"
     return (
         f"Measured {m.get('date', '?')} on {m.get('cpu', '?')} ({m.get('cores', '?')} cores, "
         f"{number(m.get('ram_gb'), 1)} GB RAM), Python {m.get('python', '?')}, {packages}, "
         f"commit {m.get('commit', '?')}{took}."
+    )
+
+
+def same_tokens_note(speed: dict[str, Any]) -> str:
+    """Say how the rungs were made comparable and whether they generated the same tokens."""
+    cap = speed.get("cap")
+    same = speed.get("same_text") and speed.get("at_cap")
+    verdict_text = (
+        f"yes, every reply the same {cap} tokens"
+        if same
+        else "**NO**: "
+        + ", ".join(
+            filter(
+                None,
+                [
+                    f"text differs on {', '.join(speed.get('differing_rungs') or [])}"
+                    if not speed.get("same_text")
+                    else "",
+                    f"replies of {speed.get('token_counts')} tokens, not all {cap}"
+                    if not speed.get("at_cap")
+                    else "",
+                ],
+            )
+        )
+    )
+    return (
+        f"(medians of {speed.get('repeats')} replies per rung after a warm-up round; "
+        f"one prompt, temperature {speed.get('temperature')}, reply cap {cap} tokens on every "
+        f"rung, the graph's own request; same tokens on every rung: {verdict_text})"
     )
 
 
@@ -168,11 +201,7 @@ def render_markdown(results: dict[str, Any]) -> str:
             + ": it grows with the prompt, which `max_history_tokens` bounds.",
         ]
     if speed := _section(results, "model_speed"):
-        lines += ["", "**Embedded model, layer by layer** (medians; same prompts, temperature 0, "]
-        lines[-1] += (
-            f"{speed['repeats']} x {len(speed['prompts'])} replies per rung, same text on every "
-            f"rung: {'yes' if speed['same_text'] else 'NO'})"
-        )
+        lines += ["", "**Embedded model, layer by layer** " + same_tokens_note(speed), ""]
         lines += [""]
         rows = [
             [
@@ -180,10 +209,19 @@ def render_markdown(results: dict[str, Any]) -> str:
                 number(rung["ttft_ms"]),
                 number(rung["tokens_per_s"], 1),
                 number(rung["tokens_per_s_ratio"], 2),
+                number(rung.get("others_cores"), 2),
             ]
             for name, rung in speed["rungs"].items()
         ]
-        lines += table(["Rung", "First token (ms)", "Tokens/s", "vs direct"], rows)
+        lines += table(
+            ["Rung", "First token (ms)", "Tokens/s", "vs direct", "Others' CPU (cores)"], rows
+        )
+        lines += [
+            "",
+            "Others' CPU: what processes other than the benchmark's used while a reply was "
+            "generated (median per rung). Another llama.cpp generating on the same two cores "
+            "slows every rung several times over; compare rungs only where this is near 0.",
+        ]
         sent, seen = speed.get("max_tokens_sent"), speed.get("max_tokens_seen_by_server")
         if sent != seen:
             lines += [

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bench.perf import report
+from bench.perf import model_speed, report
 from bench.perf.common import log_seconds, run_log_records
 from bench.perf.stats import median, percentile, ratio
 
@@ -49,9 +49,13 @@ def _results() -> dict[str, Any]:
         "wall_s": {"total": 250.0},
         "model_speed": {
             "rungs": {"direct": {**rung, "ttft_ratio": 1.0}, "stack": stack},
-            "repeats": 4,
-            "prompts": ["a", "b", "c"],
+            "repeats": 5,
+            "cap": 64,
+            "temperature": 0.0,
             "same_text": True,
+            "at_cap": True,
+            "differing_rungs": [],
+            "token_counts": [64],
         },
         "overhead": {
             "chatbot": {"turn_ms": 1017.0, "exec_ms": 16.0},
@@ -88,3 +92,67 @@ def test_a_failed_measurement_is_reported_not_hidden() -> None:
     markdown = report.render_markdown(_results())
     assert "**floor failed:** RuntimeError: langgraph dev exited early" in markdown
     assert "Dev server floor per run" not in markdown
+
+
+def test_the_report_says_whether_every_rung_generated_the_same_tokens() -> None:
+    results = _results()
+    assert "same tokens on every rung: yes, every reply the same 64 tokens" in (
+        report.render_markdown(results)
+    )
+    results["model_speed"].update(
+        same_text=False, at_cap=False, differing_rungs=["stack"], token_counts=[60, 64]
+    )
+    markdown = report.render_markdown(results)
+    assert "same tokens on every rung: **NO**: text differs on stack" in markdown
+    assert "replies of [60, 64] tokens, not all 64" in markdown
+
+
+def _sample(text: str, tokens: int) -> dict[str, Any]:
+    return {"text": text, "tokens": tokens}
+
+
+def test_same_tokens_needs_one_text_cut_at_the_cap_on_every_rung() -> None:
+    same = {
+        "direct": [_sample("1\n2", 4), _sample("1\n2", 4)],
+        "http": [_sample("1\n2", 4)],
+    }
+    assert model_speed.same_tokens(same, cap=4) == {
+        "same_text": True,
+        "at_cap": True,
+        "differing_rungs": [],
+        "token_counts": [4],
+    }
+    short = {**same, "stack": [_sample("1\n", 3)]}
+    check = model_speed.same_tokens(short, cap=4)
+    assert (check["same_text"], check["at_cap"]) == (False, False)
+    assert check["differing_rungs"] == ["stack"]
+    assert check["token_counts"] == [3, 4]
+    assert model_speed.same_tokens({"direct": []}, cap=4)["same_text"] is False
+
+
+def test_same_request_compares_what_the_model_is_asked_not_the_client_extras() -> None:
+    reference = {
+        "model": "qwen",
+        "messages": [{"role": "user", "content": "Count"}],
+        "temperature": 0.0,
+        "max_tokens": 64,
+        "stream": True,
+    }
+    assert model_speed.same_request({**reference, "model": "other", "n": 1}, reference)
+    assert not model_speed.same_request({**reference, "max_tokens": 512}, reference)
+    other = [{"role": "user", "content": "Count\n\n(Answer in English.)"}]
+    assert not model_speed.same_request({**reference, "messages": other}, reference)
+
+
+def test_the_server_reads_the_reply_cap_the_graph_sends() -> None:
+    pytest.importorskip("llama_cpp")
+    payload = {
+        "model": "qwen",
+        "messages": [{"role": "user", "content": "Count"}],
+        "temperature": 0.0,
+        "max_tokens": 64,
+        "stream": True,
+    }
+    kwargs = model_speed.server_kwargs(payload)
+    assert (kwargs["max_tokens"], kwargs["temperature"], kwargs["stream"]) == (64, 0.0, True)
+    assert model_speed.sent_cap(payload) == 64
