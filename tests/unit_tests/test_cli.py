@@ -9,7 +9,7 @@ import jwt
 import pytest
 from typer.testing import CliRunner
 
-from agent.client import cli, conversations
+from agent.client import cli, conversations, session
 from agent.client.cli import app
 from agent.server.tokens import verify_token
 
@@ -35,9 +35,9 @@ def test_cli_token_create_without_a_secret_says_so(monkeypatch: pytest.MonkeyPat
 
 def test_cli_sends_chatbot_token_as_a_bearer_header(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHATBOT_TOKEN", "abc.def.ghi")
-    assert cli._client().http.client.headers["Authorization"] == "Bearer abc.def.ghi"
+    assert session.connect().http.client.headers["Authorization"] == "Bearer abc.def.ghi"
     monkeypatch.delenv("CHATBOT_TOKEN")
-    assert "Authorization" not in cli._client().http.client.headers
+    assert "Authorization" not in session.connect().http.client.headers
 
 
 def _state(checkpoint: str, parent: str | None, *ids: str) -> dict[str, Any]:

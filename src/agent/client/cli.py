@@ -7,8 +7,7 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -16,23 +15,16 @@ from typing import Annotated, Any, cast
 
 import httpx
 import typer
-from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 from langgraph_sdk.schema import Checkpoint
-from rich.console import Console
 from rich.table import Table
 
-from agent import settings
+from agent import GRAPH_ID
 from agent.client import conversations
 from agent.client.conversations import fork_point, messages_of, text_of, title_of
+from agent.client.session import app, connect, console, errors, server_errors
 from agent.conversation.language import explicit_language, is_auto
-from agent.server.discovery import discovered_url
 from agent.server.tokens import DEFAULT_EXPIRES_IN, SECRET_ENV, auth_secret, create_token
-
-GRAPH_ID = "chatbot"
-"""The graph id declared in ``langgraph.json`` (also its default assistant)."""
-
-DEFAULT_URL = "http://127.0.0.1:2024"
 
 HISTORY_PAGE = 20
 """Checkpoints read at a time to find where an edit or a retry starts (each carries the
@@ -52,66 +44,6 @@ AUTOMATIC = "automatic: the language you write"
 
 LANGUAGE_FIELDS = ("language", "reply_language")
 """The state values that say which language a thread replies in."""
-
-app = typer.Typer(help="Chat with the chatbot server.", no_args_is_help=True)
-console = Console(highlight=False, soft_wrap=True)
-errors = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-class Options:
-    """Options shared by every command."""
-
-    url: str = DEFAULT_URL
-
-
-options = Options()
-
-
-@app.callback()
-def main(
-    url: Annotated[
-        str | None,
-        typer.Option(
-            help="URL of the LangGraph server. Default: the server started from this "
-            f"directory (make dev), else {DEFAULT_URL}.",
-            show_default=False,
-        ),
-    ] = None,
-) -> None:
-    """Talk to a chatbot served by `langgraph dev` or the LangGraph server."""
-    options.url = (url or settings.CLIENT_URL.get() or discovered_url() or DEFAULT_URL).rstrip("/")
-
-
-def _client() -> SyncLangGraphClient:
-    token = settings.CLIENT_TOKEN.get()
-    headers = {"Authorization": f"Bearer {token}"} if token else None
-    return get_sync_client(url=options.url, api_key=None, headers=headers)
-
-
-@contextmanager
-def _server_errors() -> Iterator[None]:
-    """Turn connection and HTTP failures into one clear line and exit code 1."""
-    try:
-        yield
-    except httpx.TransportError as error:
-        errors.print(
-            f"[red]Cannot reach the chatbot server at {options.url}[/red] "
-            f"({type(error).__name__}). "
-            "Start it with `make dev`, or pass --url / set CHATBOT_URL."
-        )
-        raise typer.Exit(1) from None
-    except httpx.HTTPStatusError as error:
-        status = error.response.status_code
-        if status == 404:
-            errors.print(f"[red]Not found:[/red] {error.request.url.path}. Check the thread id.")
-        elif status == 401:
-            errors.print(
-                f"[red]The server wants a valid token:[/red] {error.response.text} "
-                "Set CHATBOT_TOKEN (from `chatbot token create <user>` on the server)."
-            )
-        else:
-            errors.print(f"[red]The server answered {status}:[/red] {error.response.text}")
-        raise typer.Exit(1) from None
 
 
 def _speaker(message: dict[str, Any]) -> str:
@@ -365,9 +297,9 @@ def chat(
     # Ctrl-C is how a user stops a reply: make it raise KeyboardInterrupt even when
     # whatever started this process ignored SIGINT (a background job's children do).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    client = _client()
+    client = connect()
     pending = _pending(language)
-    with _server_errors():
+    with server_errors():
         if thread:
             known = _language_values(client.threads.get(thread).get("values"))
             thread_id = thread
@@ -449,8 +381,8 @@ def threads(
     ] = None,
 ) -> None:
     """List conversations, most recently updated first."""
-    with _server_errors():
-        client = _client()
+    with server_errors():
+        client = connect()
         if search:
             found: list[Any] = _search(client, search, limit)
         else:
@@ -474,8 +406,8 @@ def threads(
 @app.command()
 def history(thread: Annotated[str, typer.Argument(help="Thread id.")]) -> None:
     """Print one conversation."""
-    with _server_errors():
-        state = _client().threads.get_state(thread)
+    with server_errors():
+        state = connect().threads.get_state(thread)
     values = state["values"]
     messages = messages_of(values)
     if _language_values(values):
@@ -496,8 +428,8 @@ def delete(
             errors.print("Refusing to delete without confirmation: pass --yes.")
             raise typer.Exit(2)
         typer.confirm(f"Delete thread {thread}?", abort=True)
-    with _server_errors():
-        _client().threads.delete(thread)
+    with server_errors():
+        connect().threads.delete(thread)
     console.print(f"deleted {thread}")
 
 
@@ -519,8 +451,8 @@ def export_thread(
     ] = None,
 ) -> None:
     """Export a conversation as Markdown or JSON (JSON is what `chatbot import` reads)."""
-    with _server_errors():
-        client = _client()
+    with server_errors():
+        client = connect()
         found = client.threads.get(thread)
         values = client.threads.get_state(thread)["values"]
     render = (
@@ -550,8 +482,8 @@ def import_thread(
     except conversations.BadExport as error:
         errors.print(f"[red]Cannot import {file}:[/red] {error}")
         raise typer.Exit(2) from None
-    with _server_errors():
-        client = _client()
+    with server_errors():
+        client = connect()
         last = conversations.final_node(client.assistants.get_graph(GRAPH_ID))
         created = client.threads.create(
             **conversations.import_request(title, language, messages, GRAPH_ID, last)
@@ -569,8 +501,8 @@ def rename(
     if not title:
         errors.print("[red]The title is empty.[/red]")
         raise typer.Exit(2)
-    with _server_errors():
-        _client().threads.update(thread, metadata={"title": title})
+    with server_errors():
+        connect().threads.update(thread, metadata={"title": title})
     console.print(f"renamed {thread}: {title}", markup=False)
 
 

@@ -17,14 +17,11 @@ import typer
 from langgraph_sdk.client import SyncLangGraphClient
 from rich.table import Table
 
-from agent import settings
-from agent.client.cli import _client, _server_errors, console, errors
-from agent.client.cli import app as chatbot
+from agent import LOCAL_USER, settings
+from agent.client.session import app as chatbot
+from agent.client.session import connect, console, errors, server_errors
 from agent.memory.facts import Fact, corrected, in_list_order, namespace
 from agent.memory.keeper import RECALL_LIMIT
-
-LOCAL_USER = "local"
-"""The server's user while auth is off (``agent.server.auth``)."""
 
 memory_app = typer.Typer(
     help="What the chatbot remembers about you across conversations: list, correct, forget.",
@@ -72,8 +69,8 @@ def list_memory(ctx: typer.Context) -> None:
     if ctx.invoked_subcommand is not None:
         return
     user = current_user()
-    with _server_errors():
-        facts = remembered(_client(), user)
+    with server_errors():
+        facts = remembered(connect(), user)
     if not facts:
         console.print(f"Nothing is remembered about {user}.")
         return
@@ -111,8 +108,8 @@ def forget(
         errors.print("Name one fact's number or id (see `chatbot memory`) or pass --all.")
         raise typer.Exit(2)
     user = current_user()
-    client = _client()
-    with _server_errors():
+    client = connect()
+    with server_errors():
         facts = remembered(client, user)
         if everything:
             if facts and not yes:
@@ -144,8 +141,8 @@ def correct(
         errors.print("Give the fact's new value, or `chatbot memory forget` it.")
         raise typer.Exit(2)
     user = current_user()
-    client = _client()
-    with _server_errors():
+    client = connect()
+    with server_errors():
         fact = chosen(remembered(client, user), fact_id)
         if fact is None:
             _refuse_unknown(fact_id)

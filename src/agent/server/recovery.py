@@ -28,13 +28,13 @@ from typing import Any
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from agent import GRAPH_ID
 from agent.storage.checkpointer import checkpointer
 
 logger = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 60.0
 
-DEFAULT_GRAPH_ID = "chatbot"
 
 RUNTIME_MODULE = "langgraph_runtime"
 RUNTIME_EDITION = "RUNTIME_EDITION"
@@ -204,7 +204,7 @@ async def _finish_interrupted_turns(
         try:
             await client.runs.create(
                 thread_id,
-                checkpoint_metadata.get("graph_id") or DEFAULT_GRAPH_ID,
+                checkpoint_metadata.get("graph_id") or GRAPH_ID,
                 input=None,
                 multitask_strategy="reject",
             )
