@@ -158,17 +158,6 @@ def _approximate(text: str) -> int:
     return count_tokens([SystemMessage(content=text)])
 
 
-async def _facts(store: BaseStore | None, thread: Thread) -> list[Fact]:
-    """Return the user's remembered facts; none when remembering is off or the store fails."""
-    if store is None or not thread.remembering:
-        return []
-    try:
-        return await keeper.recall(store, thread.user_id)
-    except Exception:
-        logger.exception("Could not read the user's memory; answering without it")
-        return []
-
-
 async def _what_is_known(
     store: BaseStore | None, thread: Thread, messages: Sequence[AnyMessage], summarize: bool
 ) -> tuple[summaries.Summary, list[Fact]]:
@@ -277,7 +266,7 @@ def build_graph(
         await learning.learn(store, thread.user_id, thread.thread_id, messages, ask)
 
     async def fold(
-        store: BaseStore,
+        store: BaseStore | None,
         thread: Thread,
         messages: list[AnyMessage],
         context: Context,
@@ -289,18 +278,20 @@ def build_graph(
         Returns whether a new summary was saved. A fold saved already (the same
         last message) is not done again.
         """
-        summary = await summaries.latest(store, thread.user_id, thread.thread_id, messages)
-        facts = await _facts(store, thread)
+        summary, facts = await _what_is_known(store, thread, messages, summarize=True)
         system = _system(context, language, summary.text, facts, "")
         recent = unsummarized(messages, summary.through)
         tokens = await _counter(count, [system, *recent])
+        summary_store = store if store is not None else _THREADLESS_SUMMARIES
         budget = context.max_history_tokens
         if not needs_folding(recent, system, budget, tokens):
             return False
         fixed = tokens([_system(context, language, "", facts, "")])
         older, _kept = split_for_folding(recent, budget, tokens, fixed)
         through = older[-1].id if older else None
-        if not through or await summaries.exists(store, thread.user_id, thread.thread_id, through):
+        if not through or await summaries.exists(
+            summary_store, thread.user_id, thread.thread_id, through
+        ):
             return False
         summarizer = _for_background(model, "summary")
         text = summary.text
@@ -309,12 +300,12 @@ def build_graph(
             reply = await model_gate().background(partial(_ask, summarizer, prompt))
             text = bound_summary(message_text(reply), budget, tokens)
         await summaries.save(
-            store, thread.user_id, thread.thread_id, summaries.Summary(text, through)
+            summary_store, thread.user_id, thread.thread_id, summaries.Summary(text, through)
         )
         return True
 
     async def warm_up(
-        store: BaseStore,
+        store: BaseStore | None,
         thread: Thread,
         messages: list[AnyMessage],
         context: Context,
@@ -324,10 +315,10 @@ def build_graph(
         """Have the embedded model read the next prompt's start now, while nobody waits.
 
         Its server keeps the state of recent prompts: the next reply then reads
-        only the new message, even after a fold changed the summary.
+        only the new message, even after a fold changed the summary. The prompt
+        is built as the next reply's will be, from the same store read.
         """
-        summary = await summaries.latest(store, thread.user_id, thread.thread_id, messages)
-        facts = await _facts(store, thread)
+        summary, facts = await _what_is_known(store, thread, messages, context.summarize)
         system = _system(context, language, summary.text, facts, "")
         recent = unsummarized(messages, summary.through)
         prompt = _compose(system, recent, context, await _counter(count, [system, *recent]))
@@ -358,9 +349,9 @@ def build_graph(
             if store is not None and thread.remembering:
                 await learn(store, thread, messages, model)
             if context.summarize:
-                await fold(summary_store, thread, messages, context, language, model)
+                await fold(store, thread, messages, context, language, model)
             if _reads_prompts_ahead():
-                await warm_up(summary_store, thread, messages, context, language, model)
+                await warm_up(store, thread, messages, context, language, model)
 
         workers = 1 if uses_embedded_model() else WORKERS
         housekeeper(workers).schedule(f"{thread.user_id}/{thread.thread_id}", chores)
