@@ -9,6 +9,11 @@ Cancelling the request closes its connection, and the model server stops
 generating at its next token; what it cannot stop is reading a prompt it has
 started, which bounds how long a reply can still wait.
 
+A call gives way at most :data:`MAX_PREEMPTIONS` times; after that it runs to
+its end even if a reply comes, which then waits for it. Without that bound, a
+user who sends message after message with no pause would starve the
+housekeeping for good: the summary would never catch up.
+
 Endpoints that serve many requests at once (OpenAI, most servers) need no
 gate: :func:`gate` then returns a gate that lets everything through.
 """
@@ -24,6 +29,9 @@ T = TypeVar("T")
 
 PREEMPTED = "preempted by a reply"
 """The cancel message of a background call that gave way to a reply."""
+
+MAX_PREEMPTIONS = 2
+"""Times one background call gives way to a reply before it is let finish."""
 
 
 class ModelGate:
@@ -58,13 +66,18 @@ class ModelGate:
                 self._no_reply.set()
 
     async def background(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Run ``call()`` when no reply is being written; run it again if a reply cuts in."""
+        """Run ``call()`` when no reply is being written; run it again if a reply cuts in.
+
+        After :data:`MAX_PREEMPTIONS` cuts, the call is let finish.
+        """
         if not self.exclusive:
             return await call()
+        preempted = 0
         while True:
             await self._no_reply.wait()
             task: asyncio.Task[T] = asyncio.ensure_future(call())
-            self._background.add(task)
+            if preempted < MAX_PREEMPTIONS:
+                self._background.add(task)  # a reply may cancel it
             try:
                 return await asyncio.shield(task)
             except asyncio.CancelledError:
@@ -75,6 +88,7 @@ class ModelGate:
                 if not task.cancelled():
                     raise
                 # The call gave way to a reply: wait for the replies to end, then send it again.
+                preempted += 1
             finally:
                 self._background.discard(task)
 

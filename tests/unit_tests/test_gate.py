@@ -1,0 +1,51 @@
+"""Replies first: background model calls wait for replies, give way to them, and still finish."""
+
+from __future__ import annotations
+
+import asyncio
+
+from agent.models.gate import MAX_PREEMPTIONS, ModelGate
+
+
+async def test_a_background_call_waits_while_a_reply_is_written() -> None:
+    gate = ModelGate()
+    order: list[str] = []
+
+    async def background() -> str:
+        order.append("background")
+        return "done"
+
+    async with gate.replying():
+        pending = asyncio.ensure_future(gate.background(background))
+        await asyncio.sleep(0.05)
+        order.append("reply")
+    assert await pending == "done"
+    assert order == ["reply", "background"]
+
+
+async def test_a_reply_cuts_in_and_the_call_is_sent_again_then_let_finish() -> None:
+    gate = ModelGate()
+    started: list[int] = []
+    release = asyncio.Event()
+
+    async def slow() -> str:
+        started.append(len(started) + 1)
+        await release.wait()
+        return f"answer of attempt {len(started)}"
+
+    pending = asyncio.ensure_future(gate.background(slow))
+    for cut in range(MAX_PREEMPTIONS + 2):
+        while len(started) < min(cut + 1, MAX_PREEMPTIONS + 1):
+            await asyncio.sleep(0.01)
+        async with gate.replying():
+            await asyncio.sleep(0.01)
+    release.set()
+    # It gave way MAX_PREEMPTIONS times; the next attempt was let finish whatever came.
+    assert await pending == f"answer of attempt {MAX_PREEMPTIONS + 1}"
+    assert gate.preemptions == MAX_PREEMPTIONS
+
+
+async def test_a_gate_for_parallel_endpoints_lets_everything_through() -> None:
+    gate = ModelGate(exclusive=False)
+    async with gate.replying():
+        assert await gate.background(lambda: asyncio.sleep(0, "at once")) == "at once"
