@@ -8,9 +8,11 @@ first and last pieces arrived. It generates from a worker thread, as the
 server does.
 
 A process of its own, like the model server, rather than the benchmark's:
-generating in the benchmark's process (beside its event loop, HTTP clients
-and graph) was 5 times slower than the server beside it on a loaded machine
-(measured 2026-12-02), which made the reference, not the layers, the slow rung.
+the reference then shares its process with nothing of the benchmark's (event
+loop, HTTP clients, the in-process graph). On a loaded machine it is still
+the rung that suffers most from other programs (most likely because
+llama.cpp's OpenMP threads spin at every barrier when they own the cores):
+read it with the CPU others took, which every sample records.
 """
 
 from __future__ import annotations

@@ -8,6 +8,9 @@ from typing import Any
 
 from bench.perf.stats import ratio
 
+BUSY_CORES = 0.25
+"""Above this many cores taken by other programs during a rung's replies, its ratio is not read."""
+
 TOKENS_RATIO_TARGET = 0.9
 """Tokens/s through the stack must be at least this share of the direct figure."""
 
@@ -67,6 +70,14 @@ def machine_line(results: dict[str, Any]) -> str:
     )
 
 
+def busy_note(*rungs: dict[str, Any]) -> str:
+    """Say that the ratio of ``rungs`` cannot be read when other programs took the CPU."""
+    busy = max((rung.get("others_cores", 0.0) or 0.0) for rung in rungs)
+    if busy > BUSY_CORES:
+        return f"not comparable (other programs took {busy:.2f} cores)"
+    return ""
+
+
 def same_tokens_note(speed: dict[str, Any]) -> str:
     """Say how the rungs were made comparable and whether they generated the same tokens."""
     cap = speed.get("cap")
@@ -109,7 +120,11 @@ def headline(results: dict[str, Any]) -> list[list[str]]:
                 number(direct["tokens_per_s"], 1),
                 number(stack["tokens_per_s_ratio"], 2),
                 f">= {TOKENS_RATIO_TARGET}: "
-                + verdict(stack["tokens_per_s_ratio"], TOKENS_RATIO_TARGET, at_least=True),
+                + (
+                    disturbed
+                    if (disturbed := busy_note(stack, direct))
+                    else verdict(stack["tokens_per_s_ratio"], TOKENS_RATIO_TARGET, at_least=True)
+                ),
             ]
         )
         rows.append(

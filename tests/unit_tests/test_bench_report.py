@@ -88,6 +88,15 @@ def test_table_shows_each_ratio_against_its_target() -> None:
     assert "`make bench` took 250 s" in markdown
 
 
+def test_a_ratio_taken_while_other_programs_used_the_cpu_is_not_judged() -> None:
+    results = _results()
+    results["model_speed"]["rungs"]["stack"]["others_cores"] = 1.38
+    markdown = report.render_markdown(results)
+    assert "| 0.86 | >= 0.9: not comparable (other programs took 1.38 cores) |" in markdown
+    results["model_speed"]["rungs"]["stack"]["others_cores"] = 0.1
+    assert ">= 0.9: **not met**" in report.render_markdown(results)
+
+
 def test_a_failed_measurement_is_reported_not_hidden() -> None:
     markdown = report.render_markdown(_results())
     assert "**floor failed:** RuntimeError: langgraph dev exited early" in markdown
