@@ -6,7 +6,9 @@ way the chat page and the CLI call it. Measured, with a 500-token budget so a
 thread folds every few turns:
 
 * **ordinary turns**: the median first token of turns that neither fold nor
-  follow a statement (turn 1, which reads the system prompt cold, left out);
+  follow a statement (turn 1, which reads the system prompt cold, left out),
+  each sent ``--pause`` seconds after the reply before it (default 8 s: a user
+  reading and typing);
 * **fold turns**: the first token of every turn whose prompt starts with a
   new summary (``summarized_through`` moved), against that median;
 * **after a statement**: a user says something about themselves and, the
@@ -48,6 +50,13 @@ from agent.testing.turns import GRAPH_ID
 
 BUDGET = 500
 """Prompt budget of the measured threads: small, so folds come every few turns."""
+
+PAUSE_S = 8.0
+"""A user reads a reply and types the next message: the time housekeeping has between turns.
+
+The message after a statement is always sent the instant the reply ends (no pause), and
+``--pause 0`` sends every message that way, which leaves the housekeeping no time at all:
+background calls then give way twice and are let finish, so some replies wait for them."""
 
 USER = "local"
 """Whose memory a request without a token uses."""
@@ -110,8 +119,8 @@ async def seconds_until_known(client: LangGraphClient, word: str, since: float) 
     return None
 
 
-async def measure(url: str, folds: int) -> dict[str, Any]:
-    """Drive the threads and return every figure."""
+async def measure(url: str, folds: int, pause: float) -> dict[str, Any]:
+    """Drive the threads and return every figure; ``pause`` seconds pass between turns."""
     client = get_client(url=url, api_key=None)
     ordinary: list[float] = []
     fold_turns: list[tuple[int, float]] = []
@@ -119,6 +128,7 @@ async def measure(url: str, folds: int) -> dict[str, Any]:
     turn, marker = 0, None
     while len(fold_turns) < folds and turn < 40 * folds:
         turn += 1
+        await asyncio.sleep(pause if turn > 1 else 0)  # the user reads the reply, types
         ms, _ = await first_token_ms(client, thread, TALK[turn % len(TALK)])
         now = await summarized_through(client, thread)
         folded = now != marker
@@ -133,7 +143,9 @@ async def measure(url: str, folds: int) -> dict[str, Any]:
     known_after: list[float | None] = []
     for statement, word in STATEMENTS:
         other = (await client.threads.create())["thread_id"]
+        await asyncio.sleep(pause)
         await first_token_ms(client, other, TALK[0])  # an ordinary start for this thread
+        await asyncio.sleep(pause)
         _, ended = await first_token_ms(client, other, statement)
         ms, _ = await first_token_ms(client, other, TALK[3])
         after_statement.append(ms)
@@ -172,6 +184,12 @@ def main() -> None:
     """Start a dev server with the embedded model, measure, stop it."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=3, help="fold turns to measure (default 3)")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=PAUSE_S,
+        help=f"seconds between a reply and the next message (default {PAUSE_S:g}; 0: none)",
+    )
     args = parser.parse_args()
     # Stopped with SIGTERM, still stop the server (and its model) in the finally below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -192,7 +210,8 @@ def main() -> None:
         server = DevServer(workdir=Path(workdir), port=free_port(), env=env)
         server.start()
         try:
-            report(asyncio.run(measure(server.url, args.folds)))
+            print(f"pause between turns: {args.pause:g} s (none after a statement)")
+            report(asyncio.run(measure(server.url, args.folds, args.pause)))
         finally:
             server.stop()
 
