@@ -78,7 +78,7 @@ from agent.models.endpoint import (
     resolve_endpoint,
     uses_embedded_model,
 )
-from agent.models.gate import ModelGate, gate
+from agent.models.gate import MAX_PREEMPTIONS, ModelGate, gate
 from agent.models.token_count import counter_for_model
 
 logger = logging.getLogger(__name__)
@@ -294,10 +294,15 @@ def build_graph(
         ):
             return False
         summarizer = _for_background(model, "summary")
+        # Urgent once replies leave out turns no summary covers: then a reply may wait
+        # for a summarizer call rather than let a user who never pauses starve the fold.
+        urgent = tokens([system, *recent]) > budget
         text = summary.text
         for chunk in fold_chunks(older):
             prompt = summarizer_prompt(text, chunk, budget, language)
-            reply = await model_gate().background(partial(_ask, summarizer, prompt))
+            reply = await model_gate().background(
+                partial(_ask, summarizer, prompt), MAX_PREEMPTIONS if urgent else None
+            )
             text = bound_summary(message_text(reply), budget, tokens)
         await summaries.save(
             summary_store, thread.user_id, thread.thread_id, summaries.Summary(text, through)
@@ -333,7 +338,7 @@ def build_graph(
         language: str,
         used: summaries.Summary,
     ) -> None:
-        """Queue the thread's housekeeping after a reply: learn, fold, then warm up.
+        """Queue the thread's housekeeping after a reply: fold, learn, then warm up.
 
         ``used`` is the summary the reply used; one that only the thread's state
         held (folded before summaries moved to the store) is saved there first.
@@ -346,10 +351,11 @@ def build_graph(
                 summary_store, thread.user_id, thread.thread_id, used.through
             ):
                 await summaries.save(summary_store, thread.user_id, thread.thread_id, used)
-            if store is not None and thread.remembering:
-                await learn(store, thread, messages, model)
+            # The fold first: memory can wait a turn, a reply short of its turns cannot.
             if context.summarize:
                 await fold(store, thread, messages, context, language, model)
+            if store is not None and thread.remembering:
+                await learn(store, thread, messages, model)
             if _reads_prompts_ahead():
                 await warm_up(store, thread, messages, context, language, model)
 

@@ -23,7 +23,7 @@ async def test_a_background_call_waits_while_a_reply_is_written() -> None:
     assert order == ["reply", "background"]
 
 
-async def test_a_reply_cuts_in_and_the_call_is_sent_again_then_let_finish() -> None:
+async def test_a_reply_cuts_in_and_an_urgent_call_is_sent_again_then_let_finish() -> None:
     gate = ModelGate()
     started: list[int] = []
     release = asyncio.Event()
@@ -33,7 +33,7 @@ async def test_a_reply_cuts_in_and_the_call_is_sent_again_then_let_finish() -> N
         await release.wait()
         return f"answer of attempt {len(started)}"
 
-    pending = asyncio.ensure_future(gate.background(slow))
+    pending = asyncio.ensure_future(gate.background(slow, MAX_PREEMPTIONS))
     for cut in range(MAX_PREEMPTIONS + 2):
         while len(started) < min(cut + 1, MAX_PREEMPTIONS + 1):
             await asyncio.sleep(0.01)
@@ -49,3 +49,24 @@ async def test_a_gate_for_parallel_endpoints_lets_everything_through() -> None:
     gate = ModelGate(exclusive=False)
     async with gate.replying():
         assert await gate.background(lambda: asyncio.sleep(0, "at once")) == "at once"
+
+
+async def test_a_call_that_can_wait_gives_way_to_every_reply() -> None:
+    gate = ModelGate()
+    started: list[int] = []
+    release = asyncio.Event()
+
+    async def slow() -> int:
+        started.append(len(started) + 1)
+        await release.wait()
+        return len(started)
+
+    pending = asyncio.ensure_future(gate.background(slow))
+    for cut in range(MAX_PREEMPTIONS + 3):
+        while len(started) < cut + 1:
+            await asyncio.sleep(0.01)
+        async with gate.replying():
+            await asyncio.sleep(0.01)
+    release.set()
+    assert await pending == MAX_PREEMPTIONS + 4, "cut by every reply, sent again after each"
+    assert gate.preemptions == MAX_PREEMPTIONS + 3

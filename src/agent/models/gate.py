@@ -9,10 +9,11 @@ Cancelling the request closes its connection, and the model server stops
 generating at its next token; what it cannot stop is reading a prompt it has
 started, which bounds how long a reply can still wait.
 
-A call gives way at most :data:`MAX_PREEMPTIONS` times; after that it runs to
-its end even if a reply comes, which then waits for it. Without that bound, a
-user who sends message after message with no pause would starve the
-housekeeping for good: the summary would never catch up.
+A call may be bounded: after giving way ``max_preemptions`` times it runs to
+its end even if a reply comes, which then waits for it. Work that can wait
+(memory, a warm-up, a fold begun early) is not bounded; a fold the replies
+already need (they leave out turns no summary covers) is, or a user who sends
+message after message with no pause would starve it for good.
 
 Endpoints that serve many requests at once (OpenAI, most servers) need no
 gate: :func:`gate` then returns a gate that lets everything through.
@@ -31,7 +32,7 @@ PREEMPTED = "preempted by a reply"
 """The cancel message of a background call that gave way to a reply."""
 
 MAX_PREEMPTIONS = 2
-"""Times one background call gives way to a reply before it is let finish."""
+"""Times an urgent background call gives way to a reply before it is let finish."""
 
 
 class ModelGate:
@@ -65,10 +66,12 @@ class ModelGate:
             if not self._replies:
                 self._no_reply.set()
 
-    async def background(self, call: Callable[[], Awaitable[T]]) -> T:
+    async def background(
+        self, call: Callable[[], Awaitable[T]], max_preemptions: int | None = None
+    ) -> T:
         """Run ``call()`` when no reply is being written; run it again if a reply cuts in.
 
-        After :data:`MAX_PREEMPTIONS` cuts, the call is let finish.
+        After ``max_preemptions`` cuts (None: no bound), the call is let finish.
         """
         if not self.exclusive:
             return await call()
@@ -76,7 +79,7 @@ class ModelGate:
         while True:
             await self._no_reply.wait()
             task: asyncio.Task[T] = asyncio.ensure_future(call())
-            if preempted < MAX_PREEMPTIONS:
+            if max_preemptions is None or preempted < max_preemptions:
                 self._background.add(task)  # a reply may cancel it
             try:
                 return await asyncio.shield(task)
