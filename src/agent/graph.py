@@ -255,15 +255,18 @@ def build_graph(
 
     async def learn(
         store: BaseStore, thread: Thread, messages: list[AnyMessage], model: Any
-    ) -> None:
-        """Save what the user's messages of this branch state about them (learning logs it)."""
+    ) -> bool:
+        """Save what the user's messages of this branch state about them; tell whether any.
+
+        (``memory.learning`` logs what it saved.)
+        """
         extractor = _for_background(capped(model, EXTRACTION_MAX_TOKENS), "memory")
 
         async def ask(prompt: list[BaseMessage]) -> str:
             reply = await model_gate().background(partial(_ask, extractor, prompt))
             return message_text(reply)
 
-        await learning.learn(store, thread.user_id, thread.thread_id, messages, ask)
+        return bool(await learning.learn(store, thread.user_id, thread.thread_id, messages, ask))
 
     async def fold(
         store: BaseStore | None,
@@ -338,7 +341,7 @@ def build_graph(
         language: str,
         used: summaries.Summary,
     ) -> None:
-        """Queue the thread's housekeeping after a reply: fold, learn, then warm up.
+        """Queue the thread's housekeeping after a reply: warm up, fold, learn, warm up again.
 
         ``used`` is the summary the reply used; one that only the thread's state
         held (folded before summaries moved to the store) is saved there first.
@@ -351,12 +354,21 @@ def build_graph(
                 summary_store, thread.user_id, thread.thread_id, used.through
             ):
                 await summaries.save(summary_store, thread.user_id, thread.thread_id, used)
-            # The fold first: memory can wait a turn, a reply short of its turns cannot.
-            if context.summarize:
-                await fold(store, thread, messages, context, language, model)
-            if store is not None and thread.remembering:
-                await learn(store, thread, messages, model)
-            if _reads_prompts_ahead():
+            # A warm-up first: it is short (the last exchange), and the next reply reuses it.
+            # Then the fold (memory can wait a turn, a reply short of its turns cannot),
+            # then memory; each that changes the prompt's start is read ahead again.
+            reads_ahead = _reads_prompts_ahead()
+            if reads_ahead:
+                await warm_up(store, thread, messages, context, language, model)
+            folded = context.summarize and await fold(
+                store, thread, messages, context, language, model
+            )
+            learnt = (
+                store is not None
+                and thread.remembering
+                and await learn(store, thread, messages, model)
+            )
+            if reads_ahead and (folded or learnt):
                 await warm_up(store, thread, messages, context, language, model)
 
         workers = 1 if uses_embedded_model() else WORKERS
