@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # llama.cpp is compiled once from source; GGML_NATIVE=OFF keeps the wheel portable.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: install dev test test-wheel test-latest unit integration lint format clean bench bench-storage bench-long bench-load bench-quality browser
+.PHONY: install dev test test-wheel test-latest unit integration lint format clean bench bench-storage bench-long bench-load bench-quality bench-first-token browser
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -91,6 +91,9 @@ bench-long: install ## Prompt tokens and graph ms per turn at turns 10/100/1,000
 bench-quality: install ## Does the default model remember, in six languages? (~10 + ~20 min): bench/results/multilingual-*
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.multilingual
+
+bench-first-token: install ## First token through langgraph dev: ordinary turns, turns after a fold, right after a statement (~8 min)
+	$(BIN)/python -m bench.first_token
 
 bench-load: install ## 50 conversations x 20 turns at once: turns/s, p50/p95, integrity
 	$(BIN)/python -m bench.load
