@@ -324,14 +324,16 @@ def build_graph(
 
         Its server keeps the state of recent prompts: the next reply then reads
         only the new message, even after a fold changed the summary. The prompt
-        is built as the next reply's will be, from the same store read.
+        is built as the next reply's will be, from the same store read. A reply
+        that cuts in ends it for good (that reply read its prompt itself), so a
+        user who never pauses does not hold the fold behind it.
         """
         summary, facts = await _what_is_known(store, thread, messages, context.summarize)
         system = _system(context, language, summary.text, facts, "")
         recent = unsummarized(messages, summary.through)
         prompt = _compose(system, recent, context, await _counter(count, [system, *recent]))
         reader = _for_background(capped(model, WARM_UP_TOKENS), "warm-up")
-        await model_gate().background(partial(_ask, reader, prompt))
+        await model_gate().unless_cut(partial(_ask, reader, prompt))
 
     def schedule(
         store: BaseStore | None,

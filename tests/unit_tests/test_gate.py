@@ -70,3 +70,24 @@ async def test_a_call_that_can_wait_gives_way_to_every_reply() -> None:
     release.set()
     assert await pending == MAX_PREEMPTIONS + 4, "cut by every reply, sent again after each"
     assert gate.preemptions == MAX_PREEMPTIONS + 3
+
+
+async def test_work_only_worth_doing_before_the_next_message_gives_up_when_cut() -> None:
+    gate = ModelGate()
+    started: list[int] = []
+    release = asyncio.Event()
+
+    async def read_ahead() -> str:
+        started.append(1)
+        await release.wait()
+        return "read"
+
+    pending = asyncio.ensure_future(gate.unless_cut(read_ahead))
+    while not started:
+        await asyncio.sleep(0.01)
+    async with gate.replying():
+        await asyncio.sleep(0.01)
+    release.set()
+    assert await pending is None, "cut by a reply: given up, not sent again"
+    assert started == [1]
+    assert await gate.unless_cut(read_ahead) == "read"  # uncut, it runs to its end

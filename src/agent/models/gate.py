@@ -95,6 +95,30 @@ class ModelGate:
             finally:
                 self._background.discard(task)
 
+    async def unless_cut(self, call: Callable[[], Awaitable[T]]) -> T | None:
+        """Run ``call()`` when no reply is being written; give up (None) if a reply cuts in.
+
+        For work only worth doing before the next message, such as reading a prompt
+        ahead: once a reply has cut in, that reply has read its prompt itself.
+        """
+        if not self.exclusive:
+            return await call()
+        await self._no_reply.wait()
+        task: asyncio.Task[T] = asyncio.ensure_future(call())
+        self._background.add(task)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                task.cancel()
+                raise
+            if not task.cancelled():
+                raise
+            return None
+        finally:
+            self._background.discard(task)
+
 
 _gates: dict[tuple[asyncio.AbstractEventLoop, bool], ModelGate] = {}
 
