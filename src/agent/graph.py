@@ -78,7 +78,7 @@ from agent.models.endpoint import (
     resolve_endpoint,
     uses_embedded_model,
 )
-from agent.models.gate import MAX_PREEMPTIONS, ModelGate, gate
+from agent.models.gate import ModelGate, Patience, gate
 from agent.models.token_count import counter_for_model
 
 logger = logging.getLogger(__name__)
@@ -299,13 +299,19 @@ def build_graph(
         summarizer = _for_background(model, "summary")
         # Urgent once replies leave out turns no summary covers: then a reply may wait
         # for a summarizer call rather than let a user who never pauses starve the fold.
+        # Begun early, it is done only between replies, and a reply that cuts in ends it.
         urgent = tokens([system, *recent]) > budget
+        patience = Patience()
         text = summary.text
         for chunk in fold_chunks(older):
             prompt = summarizer_prompt(text, chunk, budget, language)
-            reply = await model_gate().background(
-                partial(_ask, summarizer, prompt), MAX_PREEMPTIONS if urgent else None
-            )
+            call = partial(_ask, summarizer, prompt)
+            if urgent:
+                reply = await model_gate().background(call, patience)
+            elif (early := await model_gate().unless_cut(call)) is not None:
+                reply = early
+            else:
+                return False  # begun early and cut by a reply: the next turn tries again
             text = bound_summary(message_text(reply), budget, tokens)
         await summaries.save(
             summary_store, thread.user_id, thread.thread_id, summaries.Summary(text, through)

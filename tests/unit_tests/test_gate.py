@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from agent.models.gate import MAX_PREEMPTIONS, ModelGate
+from agent.models.gate import MAX_PREEMPTIONS, ModelGate, Patience
 
 
 async def test_a_background_call_waits_while_a_reply_is_written() -> None:
@@ -33,7 +33,7 @@ async def test_a_reply_cuts_in_and_an_urgent_call_is_sent_again_then_let_finish(
         await release.wait()
         return f"answer of attempt {len(started)}"
 
-    pending = asyncio.ensure_future(gate.background(slow, MAX_PREEMPTIONS))
+    pending = asyncio.ensure_future(gate.background(slow, Patience()))
     for cut in range(MAX_PREEMPTIONS + 2):
         while len(started) < min(cut + 1, MAX_PREEMPTIONS + 1):
             await asyncio.sleep(0.01)

@@ -9,8 +9,8 @@ Cancelling the request closes its connection, and the model server stops
 generating at its next token; what it cannot stop is reading a prompt it has
 started, which bounds how long a reply can still wait.
 
-A call may be bounded: after giving way ``max_preemptions`` times it runs to
-its end even if a reply comes, which then waits for it. Work that can wait
+Work may be bounded (:class:`Patience`): after giving way a few times its
+calls run to their end even if a reply comes, which then waits for one call. Work that can wait
 (memory, a warm-up, a fold begun early) is not bounded; a fold the replies
 already need (they leave out turns no summary covers) is, or a user who sends
 message after message with no pause would starve it for good.
@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -32,7 +33,18 @@ PREEMPTED = "preempted by a reply"
 """The cancel message of a background call that gave way to a reply."""
 
 MAX_PREEMPTIONS = 2
-"""Times an urgent background call gives way to a reply before it is let finish."""
+"""Times a piece of urgent background work gives way to a reply before it is let finish."""
+
+
+@dataclass
+class Patience:
+    """How many more times a piece of urgent work may give way to replies.
+
+    Shared by all the calls of that work (a fold's summarizer calls), so the
+    work as a whole, not each call, is bounded.
+    """
+
+    left: int = MAX_PREEMPTIONS
 
 
 class ModelGate:
@@ -67,19 +79,18 @@ class ModelGate:
                 self._no_reply.set()
 
     async def background(
-        self, call: Callable[[], Awaitable[T]], max_preemptions: int | None = None
+        self, call: Callable[[], Awaitable[T]], patience: Patience | None = None
     ) -> T:
         """Run ``call()`` when no reply is being written; run it again if a reply cuts in.
 
-        After ``max_preemptions`` cuts (None: no bound), the call is let finish.
+        Once ``patience`` has run out (None: never), the call is let finish.
         """
         if not self.exclusive:
             return await call()
-        preempted = 0
         while True:
             await self._no_reply.wait()
             task: asyncio.Task[T] = asyncio.ensure_future(call())
-            if max_preemptions is None or preempted < max_preemptions:
+            if patience is None or patience.left > 0:
                 self._background.add(task)  # a reply may cancel it
             try:
                 return await asyncio.shield(task)
@@ -91,7 +102,8 @@ class ModelGate:
                 if not task.cancelled():
                     raise
                 # The call gave way to a reply: wait for the replies to end, then send it again.
-                preempted += 1
+                if patience is not None:
+                    patience.left -= 1
             finally:
                 self._background.discard(task)
 
