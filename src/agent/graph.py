@@ -244,6 +244,132 @@ def _for_background(model: Runnable[Any, BaseMessage], purpose: str) -> Runnable
     return marked.with_config(tags=[TAG_NOSTREAM])
 
 
+@dataclass(frozen=True)
+class Housework:
+    """A thread's housekeeping after a reply: what it works from, and each chore.
+
+    Every chore reads the store afresh and may be done again (a newer turn's
+    housework replaces this one; a lost one is found due at the next turn).
+    """
+
+    store: BaseStore | None
+    thread: Thread
+    messages: list[AnyMessage]
+    """The branch's messages, the reply included."""
+    context: Context
+    language: str
+    model: Any
+    count: TokenCounter | None = None
+    """Fixed token counter (tests); by default the one matching the model."""
+
+    @property
+    def summary_store(self) -> BaseStore:
+        """Where this thread's summaries are kept."""
+        return self.store if self.store is not None else _THREADLESS_SUMMARIES
+
+    async def do(self, used: summaries.Summary) -> None:
+        """Warm up, fold, learn, then warm up again if the prompt's start changed.
+
+        ``used`` is the summary the reply used; one that only the thread's state
+        held (folded before summaries moved to the store) is saved there first.
+        A warm-up comes first: it is short (the last exchange), and the next
+        reply reuses it. Then the fold (memory can wait a turn, a reply short
+        of its turns cannot), then memory.
+        """
+        user, thread_id = self.thread.user_id, self.thread.thread_id
+        if used.through and not await summaries.exists(
+            self.summary_store, user, thread_id, used.through
+        ):
+            await summaries.save(self.summary_store, user, thread_id, used)
+        reads_ahead = _reads_prompts_ahead()
+        if reads_ahead:
+            await self.warm_up()
+        folded = self.context.summarize and await self.fold()
+        learnt = self.thread.remembering and await self.learn()
+        if reads_ahead and (folded or learnt):
+            await self.warm_up()
+
+    async def _read(self, summarize: bool) -> tuple[summaries.Summary, list[Fact]]:
+        """Return the branch's newest summary and the user's facts, as a reply reads them."""
+        return await _what_is_known(self.store, self.thread, self.messages, summarize)
+
+    def _system(self, summary: str, facts: Sequence[Fact]) -> SystemMessage:
+        return _system(self.context, self.language, summary, facts, "")
+
+    async def learn(self) -> bool:
+        """Save what the user's messages of this branch state about them; tell whether any.
+
+        (``memory.learning`` logs what it saved.)
+        """
+        if self.store is None:
+            return False
+        extractor = _for_background(capped(self.model, EXTRACTION_MAX_TOKENS), "memory")
+
+        async def ask(prompt: list[BaseMessage]) -> str:
+            reply = await model_gate().background(partial(_ask, extractor, prompt))
+            return message_text(reply)
+
+        user, thread_id = self.thread.user_id, self.thread.thread_id
+        return bool(await learning.learn(self.store, user, thread_id, self.messages, ask))
+
+    async def fold(self) -> bool:
+        """Fold the oldest turns the summary lacks when the prompt nears its budget.
+
+        Returns whether a new summary was saved. A fold saved already (the same
+        last message) is not done again.
+        """
+        summary, facts = await self._read(summarize=True)
+        system = self._system(summary.text, facts)
+        recent = unsummarized(self.messages, summary.through)
+        tokens = await _counter(self.count, [system, *recent])
+        budget = self.context.max_history_tokens
+        if not needs_folding(recent, system, budget, tokens):
+            return False
+        fixed = tokens([self._system("", facts)])
+        older, _kept = split_for_folding(recent, budget, tokens, fixed)
+        through = older[-1].id if older else None
+        user, thread_id = self.thread.user_id, self.thread.thread_id
+        if not through or await summaries.exists(self.summary_store, user, thread_id, through):
+            return False
+        summarizer = _for_background(self.model, "summary")
+        # Urgent once replies leave out turns no summary covers: then a reply may wait
+        # for a summarizer call rather than let a user who never pauses starve the fold.
+        # Begun early, it is done only between replies, and a reply that cuts in ends it.
+        urgent = tokens([system, *recent]) > budget
+        patience = Patience()
+        text = summary.text
+        for chunk in fold_chunks(older):
+            prompt = summarizer_prompt(text, chunk, budget, self.language)
+            call = partial(_ask, summarizer, prompt)
+            if urgent:
+                reply = await model_gate().background(call, patience)
+            elif (early := await model_gate().unless_cut(call)) is not None:
+                reply = early
+            else:
+                return False  # begun early and cut by a reply: the next turn tries again
+            text = bound_summary(message_text(reply), budget, tokens)
+        await summaries.save(self.summary_store, user, thread_id, summaries.Summary(text, through))
+        return True
+
+    async def warm_up(self) -> None:
+        """Have the embedded model read the next prompt's start now, while nobody waits.
+
+        Its server keeps the state of recent prompts: the next reply then reads
+        only the new message, even after a fold changed the summary. The prompt
+        is built as the next reply's will be, from the same store read. A reply
+        that cuts in ends it for good (that reply read its prompt itself), so a
+        user who never pauses does not hold the fold behind it.
+        """
+        summary, facts = await self._read(self.context.summarize)
+        system = self._system(summary.text, facts)
+        recent = unsummarized(self.messages, summary.through)
+        prompt = _compose(
+            system, recent, self.context, await _counter(self.count, [system, *recent])
+        )
+        reader = _for_background(capped(self.model, WARM_UP_TOKENS), "warm-up")
+        await model_gate().unless_cut(partial(_ask, reader, prompt))
+
+
 def build_graph(
     model_loader: ModelLoader = load_chat_model, count: TokenCounter | None = None
 ) -> StateGraph[Any, Any, Any, Any]:
@@ -253,94 +379,6 @@ def build_graph(
     one that matches the model in use (``agent.models.token_count``).
     """
 
-    async def learn(
-        store: BaseStore, thread: Thread, messages: list[AnyMessage], model: Any
-    ) -> bool:
-        """Save what the user's messages of this branch state about them; tell whether any.
-
-        (``memory.learning`` logs what it saved.)
-        """
-        extractor = _for_background(capped(model, EXTRACTION_MAX_TOKENS), "memory")
-
-        async def ask(prompt: list[BaseMessage]) -> str:
-            reply = await model_gate().background(partial(_ask, extractor, prompt))
-            return message_text(reply)
-
-        return bool(await learning.learn(store, thread.user_id, thread.thread_id, messages, ask))
-
-    async def fold(
-        store: BaseStore | None,
-        thread: Thread,
-        messages: list[AnyMessage],
-        context: Context,
-        language: str,
-        model: Any,
-    ) -> bool:
-        """Fold the oldest turns the summary lacks when the prompt nears its budget.
-
-        Returns whether a new summary was saved. A fold saved already (the same
-        last message) is not done again.
-        """
-        summary, facts = await _what_is_known(store, thread, messages, summarize=True)
-        system = _system(context, language, summary.text, facts, "")
-        recent = unsummarized(messages, summary.through)
-        tokens = await _counter(count, [system, *recent])
-        summary_store = store if store is not None else _THREADLESS_SUMMARIES
-        budget = context.max_history_tokens
-        if not needs_folding(recent, system, budget, tokens):
-            return False
-        fixed = tokens([_system(context, language, "", facts, "")])
-        older, _kept = split_for_folding(recent, budget, tokens, fixed)
-        through = older[-1].id if older else None
-        if not through or await summaries.exists(
-            summary_store, thread.user_id, thread.thread_id, through
-        ):
-            return False
-        summarizer = _for_background(model, "summary")
-        # Urgent once replies leave out turns no summary covers: then a reply may wait
-        # for a summarizer call rather than let a user who never pauses starve the fold.
-        # Begun early, it is done only between replies, and a reply that cuts in ends it.
-        urgent = tokens([system, *recent]) > budget
-        patience = Patience()
-        text = summary.text
-        for chunk in fold_chunks(older):
-            prompt = summarizer_prompt(text, chunk, budget, language)
-            call = partial(_ask, summarizer, prompt)
-            if urgent:
-                reply = await model_gate().background(call, patience)
-            elif (early := await model_gate().unless_cut(call)) is not None:
-                reply = early
-            else:
-                return False  # begun early and cut by a reply: the next turn tries again
-            text = bound_summary(message_text(reply), budget, tokens)
-        await summaries.save(
-            summary_store, thread.user_id, thread.thread_id, summaries.Summary(text, through)
-        )
-        return True
-
-    async def warm_up(
-        store: BaseStore | None,
-        thread: Thread,
-        messages: list[AnyMessage],
-        context: Context,
-        language: str,
-        model: Any,
-    ) -> None:
-        """Have the embedded model read the next prompt's start now, while nobody waits.
-
-        Its server keeps the state of recent prompts: the next reply then reads
-        only the new message, even after a fold changed the summary. The prompt
-        is built as the next reply's will be, from the same store read. A reply
-        that cuts in ends it for good (that reply read its prompt itself), so a
-        user who never pauses does not hold the fold behind it.
-        """
-        summary, facts = await _what_is_known(store, thread, messages, context.summarize)
-        system = _system(context, language, summary.text, facts, "")
-        recent = unsummarized(messages, summary.through)
-        prompt = _compose(system, recent, context, await _counter(count, [system, *recent]))
-        reader = _for_background(capped(model, WARM_UP_TOKENS), "warm-up")
-        await model_gate().unless_cut(partial(_ask, reader, prompt))
-
     def schedule(
         store: BaseStore | None,
         thread: Thread,
@@ -349,35 +387,12 @@ def build_graph(
         language: str,
         used: summaries.Summary,
     ) -> None:
-        """Queue the thread's housekeeping after a reply: warm up, fold, learn, warm up again.
-
-        ``used`` is the summary the reply used; one that only the thread's state
-        held (folded before summaries moved to the store) is saved there first.
-        """
-        summary_store = store if store is not None else _THREADLESS_SUMMARIES
+        """Queue the thread's housekeeping after a reply (``Housework.do``)."""
 
         async def chores() -> None:
             model = model_loader(await named(context))
-            if used.through and not await summaries.exists(
-                summary_store, thread.user_id, thread.thread_id, used.through
-            ):
-                await summaries.save(summary_store, thread.user_id, thread.thread_id, used)
-            # A warm-up first: it is short (the last exchange), and the next reply reuses it.
-            # Then the fold (memory can wait a turn, a reply short of its turns cannot),
-            # then memory; each that changes the prompt's start is read ahead again.
-            reads_ahead = _reads_prompts_ahead()
-            if reads_ahead:
-                await warm_up(store, thread, messages, context, language, model)
-            folded = context.summarize and await fold(
-                store, thread, messages, context, language, model
-            )
-            learnt = (
-                store is not None
-                and thread.remembering
-                and await learn(store, thread, messages, model)
-            )
-            if reads_ahead and (folded or learnt):
-                await warm_up(store, thread, messages, context, language, model)
+            work = Housework(store, thread, messages, context, language, model, count)
+            await work.do(used)
 
         workers = 1 if uses_embedded_model() else WORKERS
         housekeeper(workers).schedule(f"{thread.user_id}/{thread.thread_id}", chores)
