@@ -114,7 +114,7 @@ async def test_a_moved_internal_turns_pruning_off_with_a_warning(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     moved = {**sqlite.TABLE_COLUMNS, "writes": ("thread_id", "no_such_column")}
-    monkeypatch.setattr(sqlite, "TABLE_COLUMNS", moved)
+    monkeypatch.setattr(sqlite.SqliteSaver, "table_columns", moved)
     from agent.storage.checkpointer import checkpointer
 
     with caplog.at_level(logging.WARNING):

@@ -11,6 +11,7 @@ own behaviour) instead of pruning with SQL that no longer fits.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 
 CHECKPOINT_PACKAGES = (
@@ -34,13 +35,15 @@ def versions(distributions: tuple[str, ...] = CHECKPOINT_PACKAGES) -> str:
     return ", ".join(f"{name} {installed_version(name)}" for name in distributions)
 
 
-def missing_attributes(owner: object, names: tuple[str, ...]) -> list[str]:
+def missing_attributes(owner: object, names: Sequence[str]) -> list[str]:
     """Return ``Owner.name`` for each of ``names`` that ``owner`` lacks."""
     label = getattr(owner, "__name__", type(owner).__name__)
     return [f"{label}.{name}" for name in names if not hasattr(owner, name)]
 
 
-def missing_columns(found: dict[str, set[str]], expected: dict[str, tuple[str, ...]]) -> list[str]:
+def missing_columns(
+    found: Mapping[str, set[str]], expected: Mapping[str, Sequence[str]]
+) -> list[str]:
     """Return ``table.column`` for each expected column the database's tables lack."""
     return [
         f"table {table}, column {column}"

@@ -17,7 +17,6 @@ from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from psycopg.types.json import Jsonb
 
-from agent.storage.fences import missing_attributes, missing_columns
 from agent.storage.kept_runs import runs_to_forget
 from agent.storage.recent_turns import TRANSCRIPT, RecentTurnsSaver, grouped
 from agent.storage.retention import Lineage
@@ -96,19 +95,18 @@ WHERE checkpoint_id >= %(since)s
 class PostgresSaver(RecentTurnsSaver, AsyncPostgresSaver):
     """``AsyncPostgresSaver`` with turn-window retention and run deletion."""
 
-    async def missing_internals(self) -> list[str]:
-        """Return the tables' columns and saver members this SQL relies on that are missing."""
-        missing = await super().missing_internals()
-        missing += missing_attributes(self, SAVER_ATTRIBUTES)
-        if missing:
-            return missing
+    saver_attributes = SAVER_ATTRIBUTES
+    table_columns = TABLE_COLUMNS
+
+    async def read_columns(self) -> dict[str, set[str]]:
+        """Return the columns PostgreSQL's tables have now, by table."""
         async with self._cursor() as cursor:
-            await cursor.execute(TABLE_COLUMNS_SQL, {"tables": list(TABLE_COLUMNS)})
+            await cursor.execute(TABLE_COLUMNS_SQL, {"tables": list(self.table_columns)})
             rows = await cursor.fetchall()
         found: dict[str, set[str]] = {}
         for row in rows:
             found.setdefault(str(row["table_name"]), set()).add(str(row["column_name"]))
-        return missing_columns(found, TABLE_COLUMNS)
+        return found
 
     async def alineage(self, thread_id: str) -> list[Lineage]:
         """Return the lineage of the thread's root-namespace checkpoints."""

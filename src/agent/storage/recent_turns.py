@@ -13,8 +13,9 @@ checkpoint rather than prune (see :mod:`agent.storage.fences`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any, get_args
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, ClassVar, get_args
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.channels.delta import DeltaChannel
@@ -28,7 +29,7 @@ from langgraph.checkpoint.base import (
 
 from agent import settings
 from agent.conversation.state import Transcript
-from agent.storage.fences import missing_attributes, versions
+from agent.storage.fences import missing_attributes, missing_columns, versions
 from agent.storage.retention import Lineage, plan
 
 try:
@@ -94,9 +95,22 @@ class RecentTurnsSaver(BaseCheckpointSaver[Any]):
             await self.aprune_history(str(configurable["thread_id"]), turns)
         return saved
 
+    saver_attributes: ClassVar[Sequence[str]] = ()
+    """The members of the backend's saver that its SQL relies on (set by each backend)."""
+
+    table_columns: ClassVar[Mapping[str, Sequence[str]]] = MappingProxyType({})
+    """The columns of the backend's tables that its SQL relies on (set by each backend)."""
+
     async def missing_internals(self) -> list[str]:
         """Return the internals (tables, columns, private members) this saver lacks."""
-        return missing_delta_internals()
+        missing = missing_delta_internals() + missing_attributes(self, self.saver_attributes)
+        if missing:
+            return missing
+        return missing_columns(await self.read_columns(), self.table_columns)
+
+    async def read_columns(self) -> dict[str, set[str]]:
+        """Return the columns the backend's tables have now, by table."""
+        raise NotImplementedError
 
     async def check_internals(self) -> list[str]:
         """Turn pruning off, with a warning, if an internal it needs has moved; return those."""

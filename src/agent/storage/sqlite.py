@@ -14,7 +14,6 @@ from typing import Any
 from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from agent.storage.fences import missing_attributes, missing_columns
 from agent.storage.kept_runs import runs_to_forget
 from agent.storage.recent_turns import (
     SNAPSHOT_COUNTERS,
@@ -96,19 +95,18 @@ WHERE checkpoint_ns = '' AND checkpoint_id >= ? AND checkpoint_id = (
 class SqliteSaver(RecentTurnsSaver, AsyncSqliteSaver):
     """``AsyncSqliteSaver`` with turn-window retention, run deletion and pruning."""
 
-    async def missing_internals(self) -> list[str]:
-        """Return the tables' columns and saver members this SQL relies on that are missing."""
-        missing = await super().missing_internals()
-        missing += missing_attributes(self, SAVER_ATTRIBUTES)
-        if missing:
-            return missing
+    saver_attributes = SAVER_ATTRIBUTES
+    table_columns = TABLE_COLUMNS
+
+    async def read_columns(self) -> dict[str, set[str]]:
+        """Return the columns SQLite's tables have now, by table."""
         await self.setup()
         found: dict[str, set[str]] = {}
         async with self.lock:
-            for table in TABLE_COLUMNS:
+            for table in self.table_columns:
                 async with self.conn.execute(TABLE_INFO, (table,)) as cursor:
                     found[table] = {str(row[0]) for row in await cursor.fetchall()}
-        return missing_columns(found, TABLE_COLUMNS)
+        return found
 
     async def alineage(self, thread_id: str) -> list[Lineage]:
         """Return the lineage of the thread's root-namespace checkpoints."""
