@@ -4,9 +4,9 @@ Runs the production graph in process, on the product's SQLite checkpointer
 (in a temporary directory, with its default turn window), with an instant
 fake model for ``--turns`` turns and reports, at turns 10, 100 and 1,000, the
 tokens sent to the model at that turn and the graph's own milliseconds per turn
-(the whole turn minus the model calls; the median of the ten turns ending
-there). The default budget is one that ten turns fill, so turn 10 already
-shows a full prompt.
+(the whole turn: the model answers at once and its prompt's tokens are counted
+afterwards; the median of the ten turns ending there). The default budget is
+one that ten turns fill, so turn 10 already shows a full prompt.
 Flat cost means both ratios 1,000/10 stay near 1 (target <= 1.2).
 
     .venv/bin/python -m bench.long_conversation
@@ -23,38 +23,18 @@ import tempfile
 import time
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
-
 from agent.conversation.context import Context
 from agent.conversation.prompt import count_tokens
 from agent.graph import build_graph
 from agent.storage.checkpointer import checkpointer
+from agent.testing.fake_chat_model import RecordingChatModel
 
-
-class InstantModel(GenericFakeChatModel):
-    """Answers at once and records, per call, the prompt's tokens and its own time."""
-
-    calls: list[tuple[int, float]] = []
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        started = time.perf_counter()
-        reply = AIMessage(content="That sounds good, tell me more about it.")
-        self.calls.append((count_tokens(messages), time.perf_counter() - started))
-        return ChatResult(generations=[ChatGeneration(message=reply)])
+REPLY = "That sounds good, tell me more about it."
 
 
 async def measure(turns: int, budget: int, summarize: bool) -> list[tuple[int, float]]:
     """Return (prompt tokens of the answer, graph's own ms) for every turn."""
-    model = InstantModel(messages=iter([]), calls=[])
+    model = RecordingChatModel(reply=lambda _prompt: REPLY)
     config: Any = {"configurable": {"thread_id": "bench"}}
     context = Context(max_history_tokens=budget, summarize=summarize)
     results: list[tuple[int, float]] = []
@@ -68,17 +48,14 @@ async def measure(turns: int, budget: int, summarize: bool) -> list[tuple[int, f
 
 
 async def _turn(
-    graph: Any, model: InstantModel, turn: int, config: Any, context: Context
+    graph: Any, model: RecordingChatModel, turn: int, config: Any, context: Context
 ) -> tuple[int, float]:
     """Run one turn; return the answer prompt's tokens and the graph's own ms."""
     text = f"Turn {turn}: I went for a walk today and saw a few birds in the park."
-    before = len(model.calls)
     started = time.perf_counter()
     await graph.ainvoke({"messages": [{"role": "user", "content": text}]}, config, context=context)
     elapsed = time.perf_counter() - started
-    calls = model.calls[before:]
-    model_time = sum(seconds for _tokens, seconds in calls)
-    return calls[-1][0], (elapsed - model_time) * 1000
+    return count_tokens(model.prompts[-1]), elapsed * 1000
 
 
 def main() -> None:

@@ -6,10 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatResult
+from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph.state import CompiledStateGraph
 
@@ -17,22 +14,7 @@ from agent.conversation.context import Context
 from agent.graph import build_graph
 from agent.settings import LOCAL_MODEL_URL
 from agent.testing import scripted_model as fake_model_server
-
-
-class RecordingChatModel(GenericFakeChatModel):
-    """A fake chat model that replies from a script and records every prompt."""
-
-    prompts: list[list[BaseMessage]] = []
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        self.prompts.append(list(messages))
-        return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+from agent.testing.fake_chat_model import RecordingChatModel
 
 
 def numbered_replies() -> Iterator[AIMessage]:
@@ -44,7 +26,7 @@ def numbered_replies() -> Iterator[AIMessage]:
 
 @pytest.fixture
 def fake_model() -> RecordingChatModel:
-    return RecordingChatModel(messages=numbered_replies(), prompts=[])
+    return RecordingChatModel(messages=numbered_replies())
 
 
 @pytest.fixture

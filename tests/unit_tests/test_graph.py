@@ -167,13 +167,14 @@ async def test_a_replayed_run_neither_duplicates_the_message_nor_answers_twice(
     assert len(fake_model.prompts) == 1
 
 
-async def test_the_reply_path_reads_the_store_once(fake_model) -> None:
+async def test_the_reply_path_reads_the_store_once() -> None:
     """Summary and memory come in one batch before the reply; the rest runs after it."""
     from langgraph.checkpoint.memory import InMemorySaver
     from langgraph.store.memory import InMemoryStore
 
     from agent.graph import build_graph
     from agent.housekeeping import drained
+    from agent.testing.fake_chat_model import RecordingChatModel
 
     class CountingStore(InMemoryStore):
         calls = 0
@@ -183,13 +184,13 @@ async def test_the_reply_path_reads_the_store_once(fake_model) -> None:
             return await super().abatch(ops)
 
     reads: list[int] = []  # store calls so far, at each model request
+    answers = iter(["Enchanté !", "Bien sûr."] * 5)
 
-    class ReadsBeforeReply(type(fake_model)):
-        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
-            reads.append(CountingStore.calls)
-            return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
+    def reads_before_reply(_prompt):
+        reads.append(CountingStore.calls)
+        return next(answers)
 
-    model = ReadsBeforeReply(messages=iter(["Enchanté !", "Bien sûr."] * 5), prompts=[])
+    model = RecordingChatModel(reply=reads_before_reply)
     store = CountingStore()
     graph = build_graph(lambda _context: model).compile(checkpointer=InMemorySaver(), store=store)
     config = {"configurable": {"thread_id": "counted-reads", "langgraph_auth_user_id": "u"}}

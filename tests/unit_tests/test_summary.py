@@ -7,8 +7,6 @@ from collections.abc import AsyncIterator
 from itertools import pairwise
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -16,7 +14,7 @@ from langchain_core.messages import (
     HumanMessage,
     SystemMessage,
 )
-from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.outputs import ChatGenerationChunk
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agent.conversation.context import Context
@@ -33,11 +31,12 @@ from agent.conversation.summary import (
 )
 from agent.graph import build_graph
 from agent.housekeeping import drained
+from agent.testing.fake_chat_model import RecordingChatModel
 
 BUDGET = 500
 
 
-class ScriptedModel(GenericFakeChatModel):
+class FoldingScript:
     """Answers turns with "reply N"; as summarizer, keeps facts it is shown, by rule.
 
     The summarizer's answer is the current summary plus a marker for every
@@ -45,19 +44,14 @@ class ScriptedModel(GenericFakeChatModel):
     the summarizer returned through later prompts: the mechanism, not wit.
     """
 
-    answer_prompts: list[list[BaseMessage]] = []
-    summary_prompts: list[list[BaseMessage]] = []
-    summaries: list[str] = []
-    calls: list[str] = []
+    def __init__(self) -> None:
+        self.answer_prompts: list[list[BaseMessage]] = []
+        self.summary_prompts: list[list[BaseMessage]] = []
+        self.summaries: list[str] = []
+        self.calls: list[str] = []
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        if message_text(messages[0]).startswith(SUMMARIZER_INSTRUCTIONS[:40]):
+    def __call__(self, messages: list[BaseMessage]) -> str:
+        if is_summary_request(messages):
             self.calls.append("summary")
             self.summary_prompts.append(list(messages))
             request = message_text(messages[-1])
@@ -69,16 +63,19 @@ class ScriptedModel(GenericFakeChatModel):
                 )
             summary = "; ".join(facts) or "small talk"
             self.summaries.append(summary)
-            text = summary
-        else:
-            self.calls.append("answer")
-            self.answer_prompts.append(list(messages))
-            text = f"reply {len(self.answer_prompts)}"
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+            return summary
+        self.calls.append("answer")
+        self.answer_prompts.append(list(messages))
+        return f"reply {len(self.answer_prompts)}"
+
+
+def is_summary_request(messages: list[BaseMessage]) -> bool:
+    return message_text(messages[0]).startswith(SUMMARIZER_INSTRUCTIONS[:40])
 
 
 async def test_300_turns_stay_in_budget_and_keep_the_name() -> None:
-    model = scripted_model()
+    script = FoldingScript()
+    model = RecordingChatModel(reply=script)
     graph = build_graph(lambda _context: model).compile(checkpointer=InMemorySaver())
     config: Any = {"configurable": {"thread_id": "long"}}
     context = Context(max_history_tokens=BUDGET)
@@ -86,25 +83,25 @@ async def test_300_turns_stay_in_budget_and_keep_the_name() -> None:
     fold_turns = []
     for turn in range(1, 301):
         text = "My name is Bob." if turn == 1 else f"Small talk number {turn}, nice weather."
-        calls_before = len(model.calls)
+        calls_before = len(script.calls)
         state = await graph.ainvoke(
             {"messages": [{"role": "user", "content": text}]}, config, context=context
         )
         await drained()  # the fold of this turn, if any, runs after its reply
-        calls = model.calls[calls_before:]
+        calls = script.calls[calls_before:]
         # The reply is asked for first; a fold it made due comes after it, off its path.
         assert calls[0] == "answer" and "answer" not in calls[1:], (turn, calls)
         if "summary" in calls:
             fold_turns.append(turn)
         # Nothing is left out: the prompt holds every message the summary does not cover.
         covered = state.get("summarized_through")
-        assert len(model.answer_prompts[-1]) - 1 == len(
+        assert len(script.answer_prompts[-1]) - 1 == len(
             unsummarized(state["messages"][:-1], covered)
         ), turn
 
     # Every prompt that answered a turn fitted the budget and ended on the user's turn.
-    assert len(model.answer_prompts) == 300
-    for prompt in model.answer_prompts:
+    assert len(script.answer_prompts) == 300
+    for prompt in script.answer_prompts:
         assert count_tokens(prompt) <= BUDGET
         assert isinstance(prompt[0], SystemMessage) and isinstance(prompt[-1], HumanMessage)
 
@@ -113,15 +110,15 @@ async def test_300_turns_stay_in_budget_and_keep_the_name() -> None:
     assert 5 <= len(fold_turns) <= 300 // 4, fold_turns
     assert all(later - earlier > 1 for earlier, later in pairwise(fold_turns))
     assert fold_turns[0] > 5
-    first_fold = message_text(model.summary_prompts[0][-1])
+    first_fold = message_text(script.summary_prompts[0][-1])
     assert 'user: "My name is Bob."' in first_fold
-    assert model.summaries[0] == "FACT name=Bob"
+    assert script.summaries[0] == "FACT name=Bob"
 
     # What the summarizer returned for the early turns reaches the prompt at turn 300.
-    last_system = message_text(model.answer_prompts[-1][0])
+    last_system = message_text(script.answer_prompts[-1][0])
     assert SUMMARY_HEADING in last_system
     assert "FACT name=Bob" in last_system
-    assert state["summary"] in model.summaries[-2:]  # the newest, or one fold behind
+    assert state["summary"] in script.summaries[-2:]  # the newest, or one fold behind
     assert state["summary"] in last_system
     assert "FACT name=Bob" in state["summary"]
 
@@ -133,39 +130,27 @@ async def test_300_turns_stay_in_budget_and_keep_the_name() -> None:
     assert count_tokens(unsummarized(state["messages"], state["summarized_through"])) <= BUDGET
     assert all(
         "My name is Bob" not in message_text(m)
-        for m in model.answer_prompts[-1][1:]  # past the system prompt with the summary
+        for m in script.answer_prompts[-1][1:]  # past the system prompt with the summary
     ), "the first turn reaches the last prompt only through the summary"
 
 
-def scripted_model() -> ScriptedModel:
-    return ScriptedModel(
-        messages=iter([]), answer_prompts=[], summary_prompts=[], summaries=[], calls=[]
-    )
-
-
-class SlowSummarizer(ScriptedModel):
-    """A ScriptedModel whose summaries wait until the test lets them through."""
+class SlowSummarizer(RecordingChatModel):
+    """A recording model whose summaries wait until the test lets them through."""
 
     release: Any = None
 
     async def _astream(
         self, messages: list[BaseMessage], *args: Any, **kwargs: Any
     ) -> AsyncIterator[ChatGenerationChunk]:
-        if message_text(messages[0]).startswith(SUMMARIZER_INSTRUCTIONS[:40]):
+        if is_summary_request(messages):
             await self.release.wait()
         text = message_text(self._generate(messages).generations[0].message)
         yield ChatGenerationChunk(message=AIMessageChunk(content=text))
 
 
 async def test_replies_never_wait_for_a_fold_and_no_turn_is_lost() -> None:
-    model = SlowSummarizer(
-        messages=iter([]),
-        answer_prompts=[],
-        summary_prompts=[],
-        summaries=[],
-        calls=[],
-        release=asyncio.Event(),
-    )
+    script = FoldingScript()
+    model = SlowSummarizer(reply=script, release=asyncio.Event())
     graph = build_graph(lambda _context: model).compile(checkpointer=InMemorySaver())
     config: Any = {"configurable": {"thread_id": "held-fold"}}
     context = Context(max_history_tokens=BUDGET)
@@ -178,9 +163,9 @@ async def test_replies_never_wait_for_a_fold_and_no_turn_is_lost() -> None:
             ),
             timeout=30,
         )
-    assert len(model.answer_prompts) == len(said)
-    assert not model.summaries, "the held summarizer has not answered"
-    for prompt in model.answer_prompts:
+    assert len(script.answer_prompts) == len(said)
+    assert not script.summaries, "the held summarizer has not answered"
+    for prompt in script.answer_prompts:
         assert count_tokens(prompt) <= BUDGET  # what fits, while the fold lags
 
     model.release.set()
@@ -190,8 +175,8 @@ async def test_replies_never_wait_for_a_fold_and_no_turn_is_lost() -> None:
         {"messages": [{"role": "user", "content": "And now?"}]}, config, context=context
     )
     await drained()
-    assert "FACT name=Bob" in message_text(model.answer_prompts[-1][0])
-    assert len(model.answer_prompts[-1]) - 1 == len(
+    assert "FACT name=Bob" in message_text(script.answer_prompts[-1][0])
+    assert len(script.answer_prompts[-1]) - 1 == len(
         unsummarized(state["messages"][:-1], state["summarized_through"])
     )
 
