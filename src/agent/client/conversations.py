@@ -2,14 +2,16 @@
 
 Edit and regenerate find their checkpoint in a thread's history the way
 agent-chat-ui does; export writes Markdown or JSON, import reads that JSON back;
-search matches words against a thread's title and messages. The chat page
-(``server/web/static/app.js``) does the same in the browser, with the same
-export format.
+search matches words against a thread's title and messages. The chat page does
+the same in the browser with ``server/web/static/conversation.js``, function for
+function and with the same export format; ``tests/fixtures/conversation_cases.json``
+holds the cases both must pass (``tests/unit_tests/test_conversation_cases.py``).
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +27,11 @@ ROLE_OF_TYPE = {"human": "user", "ai": "assistant"}
 """LangChain message types and the roles an export (and the server's input) uses."""
 
 SPEAKER_OF_ROLE = {"user": "You", "assistant": "Bot"}
+
+FIRST_WORDS = 60
+"""Characters of a first message that stand for a title."""
+
+_WHERE_EXPORTS_COME_FROM = "Export JSON on the chat page, or `chatbot export --format json`"
 
 
 class BadExport(ValueError):
@@ -48,11 +55,12 @@ def title_of(thread: Mapping[str, Any]) -> str:
     return title.strip() if isinstance(title, str) else ""
 
 
-def first_words(thread: Mapping[str, Any], limit: int = 50) -> str:
-    """Return the start of the thread's first human message."""
+def first_words(thread: Mapping[str, Any], limit: int = FIRST_WORDS) -> str:
+    """Return the start of the thread's first human message, on one line, "…" when cut; or ``""``."""
     messages = messages_of(thread.get("values"))
-    first = next((m for m in messages if m.get("type") == "human"), None)
-    return text_of(first.get("content"))[:limit] if first else ""
+    first = next((m for m in messages if isinstance(m, Mapping) and m.get("type") == "human"), None)
+    text = " ".join(text_of(first.get("content")).split()) if first else ""
+    return f"{text[:limit].rstrip()}…" if len(text) > limit else text
 
 
 def fork_point(history: Sequence[Mapping[str, Any]], message_id: str) -> dict[str, Any] | None:
@@ -77,14 +85,19 @@ def fork_point(history: Sequence[Mapping[str, Any]], message_id: str) -> dict[st
     return dict(parent) if parent and before is not None and not holds(before) else None
 
 
+def _searchable(text: str) -> str:
+    """Lower case, composed: "é" typed one way matches "é" stored the other."""
+    return unicodedata.normalize("NFC", text).lower()
+
+
 def matches(thread: Mapping[str, Any], words: str) -> bool:
     """Tell whether every word is in the thread's title or its messages (any case)."""
-    wanted = words.lower().split()
+    wanted = _searchable(words).split()
     texts = [
         title_of(thread),
         *(text_of(m.get("content")) for m in messages_of(thread.get("values"))),
     ]
-    haystack = "\n".join(texts).lower()
+    haystack = _searchable("\n".join(texts))
     return all(word in haystack for word in wanted)
 
 
@@ -93,20 +106,26 @@ def exported_messages(messages: Iterable[Mapping[str, Any]]) -> list[dict[str, s
     return [
         {"role": ROLE_OF_TYPE[str(m.get("type"))], "content": text_of(m.get("content"))}
         for m in messages
-        if m.get("type") in ROLE_OF_TYPE
+        if isinstance(m, Mapping) and m.get("type") in ROLE_OF_TYPE
     ]
 
 
-def export_json(thread: Mapping[str, Any], values: Any) -> str:
+def export_title(thread: Mapping[str, Any], values: Any) -> str:
+    """Return the title an export carries: the thread's, else its first words, else "Conversation"."""
+    return title_of(thread) or first_words({"values": values}) or "Conversation"
+
+
+def export_json(thread: Mapping[str, Any], values: Any, exported_at: datetime | None = None) -> str:
     """Return a conversation as the JSON that ``import`` (and the page's Import) reads back."""
     language = values.get("language") if isinstance(values, Mapping) else None
+    when = (exported_at or datetime.now(UTC)).astimezone(UTC)
     data = {
         "format": EXPORT_FORMAT,
         "version": EXPORT_VERSION,
-        "title": title_of(thread) or first_words(thread, 60) or "Conversation",
-        "language": language,
+        "title": export_title(thread, values),
+        "language": language if isinstance(language, str) and language.strip() else None,
         "thread_id": thread.get("thread_id"),
-        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "exported_at": when.isoformat(timespec="seconds"),
         "messages": exported_messages(messages_of(values)),
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
@@ -114,8 +133,7 @@ def export_json(thread: Mapping[str, Any], values: Any) -> str:
 
 def export_markdown(thread: Mapping[str, Any], values: Any) -> str:
     """Return a conversation as Markdown: its title, then each message under its speaker."""
-    title = title_of(thread) or first_words(thread, 60) or "Conversation"
-    parts = [f"# {title}", ""]
+    parts = [f"# {export_title(thread, values)}", ""]
     for message in exported_messages(messages_of(values)):
         parts += [f"**{SPEAKER_OF_ROLE[message['role']]}:**", "", message["content"], ""]
     return "\n".join(parts)
@@ -130,20 +148,36 @@ def read_export(text: str) -> tuple[str, str | None, list[dict[str, str]]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise BadExport(f"the file is not JSON ({error.msg}, line {error.lineno}).") from None
+        raise BadExport(
+            "the file is not JSON: import takes a conversation exported as JSON "
+            f"({_WHERE_EXPORTS_COME_FROM}). The parser said: {error.msg}, line {error.lineno}."
+        ) from None
     messages = data.get("messages") if isinstance(data, dict) else None
-    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT or not messages:
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != EXPORT_FORMAT
+        or not isinstance(messages, list)
+        or not messages
+    ):
         raise BadExport(
             f'the file is not a conversation export: a JSON object with "format": '
-            f'"{EXPORT_FORMAT}" and a non-empty "messages" list (`chatbot export '
-            "--format json` writes one)."
+            f'"{EXPORT_FORMAT}" and a non-empty "messages" list ({_WHERE_EXPORTS_COME_FROM}, '
+            "writes one)."
         )
     read: list[dict[str, str]] = []
     for number, message in enumerate(messages, 1):
         role = message.get("role") if isinstance(message, dict) else None
         content = message.get("content") if isinstance(message, dict) else None
-        if role not in SPEAKER_OF_ROLE or not isinstance(content, str) or not content.strip():
-            raise BadExport(f'message {number} needs a role "user" or "assistant" and some text.')
+        if (
+            not isinstance(role, str)
+            or role not in SPEAKER_OF_ROLE
+            or not isinstance(content, str)
+            or not content.strip()
+        ):
+            raise BadExport(
+                f'message {number} needs a role "user" or "assistant" and some text: '
+                "fix it in the file, or export the conversation again."
+            )
         read.append({"role": role, "content": content})
     title = data.get("title")
     language = data.get("language")
@@ -160,9 +194,18 @@ def final_node(graph: Mapping[str, Any]) -> str:
     An import writes its messages as that node, so the thread has nothing left to
     run (no model call, nothing for a restart to resume).
     """
-    last = [e["source"] for e in graph.get("edges", []) if e.get("target") == "__end__"]
+    edges = graph.get("edges")
+    last = [
+        str(e.get("source"))
+        for e in (edges if isinstance(edges, list) else [])
+        if isinstance(e, Mapping) and e.get("target") == "__end__"
+    ]
     if len(last) != 1:
-        raise ValueError(f"the graph has {len(last)} nodes that end a turn, not one: {last}")
+        raise ValueError(
+            f"the graph has {len(last)} nodes that end a turn, not one "
+            f"({', '.join(last) or 'none'}): an import cannot tell which node to write "
+            "its messages as."
+        )
     return str(last[0])
 
 
