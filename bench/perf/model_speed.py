@@ -63,7 +63,7 @@ from langgraph_sdk.client import LangGraphClient
 
 from agent import housekeeping, settings
 from agent.conversation.context import Context
-from agent.graph import PURPOSE_HEADER, build_graph
+from agent.graph import build_graph
 from agent.models.endpoint import load_chat_model
 from agent.models.local.chat_formats import GEMMA, register_gemma_format
 from agent.models.local.server import (
@@ -77,6 +77,7 @@ from agent.models.local.weights import model_file
 from agent.settings import LOCAL_MODEL_URL, MAX_REPLY_TOKENS
 from agent.testing.dev_server import PROJECT_ROOT
 from agent.testing.turns import user
+from agent.turn import PURPOSE_HEADER
 from bench.perf.common import dev_server
 from bench.perf.stats import median, ratio
 

@@ -1,0 +1,182 @@
+"""The chores a thread's housekeeping does after a reply: warm up, fold, learn.
+
+:class:`Housework` holds what they work from; :mod:`agent.housekeeping`
+queues it, one entry per thread, off the reply's path. Each chore reads the
+store afresh, so it may be done again, and one lost to a restart is found
+due at the thread's next turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from langchain_core.messages import AnyMessage, BaseMessage, SystemMessage
+from langgraph.store.base import BaseStore
+
+from agent.conversation import summaries
+from agent.conversation.context import Context
+from agent.conversation.prompt import TokenCounter, message_text
+from agent.conversation.summary import (
+    bound_summary,
+    fold_chunks,
+    needs_folding,
+    split_for_folding,
+    summarizer_prompt,
+    unsummarized,
+)
+from agent.memory import learning
+from agent.memory.facts import Fact
+from agent.models.endpoint import ModelNotConfiguredError, capped, resolve_endpoint
+from agent.models.gate import Patience
+from agent.turn import (
+    THREADLESS_SUMMARIES,
+    Thread,
+    ask,
+    compose,
+    counter,
+    for_background,
+    model_gate,
+    system_message,
+    what_is_known,
+)
+
+EXTRACTION_MAX_TOKENS = 96
+"""Enough for a few facts on their own lines; a small model goes on inventing past them."""
+
+WARM_UP_TOKENS = 1
+"""Tokens asked for when the embedded model reads the next prompt's start ahead of time."""
+
+
+def _reads_prompts_ahead() -> bool:
+    """Tell whether the model is the running embedded server, whose prompt cache a warm-up fills."""
+    try:
+        return resolve_endpoint().kind == "embedded"
+    except ModelNotConfiguredError:
+        return False
+
+
+@dataclass(frozen=True)
+class Housework:
+    """A thread's housekeeping after a reply: what it works from, and each chore.
+
+    Every chore reads the store afresh and may be done again (a newer turn's
+    housework replaces this one; a lost one is found due at the next turn).
+    """
+
+    store: BaseStore | None
+    thread: Thread
+    messages: list[AnyMessage]
+    """The branch's messages, the reply included."""
+    context: Context
+    language: str
+    model: Any
+    count: TokenCounter | None = None
+    """Fixed token counter (tests); by default the one matching the model."""
+
+    @property
+    def summary_store(self) -> BaseStore:
+        """Where this thread's summaries are kept."""
+        return self.store if self.store is not None else THREADLESS_SUMMARIES
+
+    async def do(self, used: summaries.Summary) -> None:
+        """Warm up, fold, learn, then warm up again if the prompt's start changed.
+
+        ``used`` is the summary the reply used; one that only the thread's state
+        held (folded before summaries moved to the store) is saved there first.
+        A warm-up comes first: it is short (the last exchange), and the next
+        reply reuses it. Then the fold (memory can wait a turn, a reply short
+        of its turns cannot), then memory.
+        """
+        user, thread_id = self.thread.user_id, self.thread.thread_id
+        if used.through and not await summaries.exists(
+            self.summary_store, user, thread_id, used.through
+        ):
+            await summaries.save(self.summary_store, user, thread_id, used)
+        reads_ahead = _reads_prompts_ahead()
+        if reads_ahead:
+            await self.warm_up()
+        folded = self.context.summarize and await self.fold()
+        learnt = self.thread.remembering and await self.learn()
+        if reads_ahead and (folded or learnt):
+            await self.warm_up()
+
+    async def _read(self, summarize: bool) -> tuple[summaries.Summary, list[Fact]]:
+        """Return the branch's newest summary and the user's facts, as a reply reads them."""
+        return await what_is_known(self.store, self.thread, self.messages, summarize)
+
+    def _system(self, summary: str, facts: Sequence[Fact]) -> SystemMessage:
+        return system_message(self.context, self.language, summary, facts, "")
+
+    async def learn(self) -> bool:
+        """Save what the user's messages of this branch state about them; tell whether any.
+
+        (``memory.learning`` logs what it saved.)
+        """
+        if self.store is None:
+            return False
+        extractor = for_background(capped(self.model, EXTRACTION_MAX_TOKENS), "memory")
+
+        async def extract(prompt: list[BaseMessage]) -> str:
+            reply = await model_gate().background(partial(ask, extractor, prompt))
+            return message_text(reply)
+
+        user, thread_id = self.thread.user_id, self.thread.thread_id
+        return bool(await learning.learn(self.store, user, thread_id, self.messages, extract))
+
+    async def fold(self) -> bool:
+        """Fold the oldest turns the summary lacks when the prompt nears its budget.
+
+        Returns whether a new summary was saved. A fold saved already (the same
+        last message) is not done again.
+        """
+        summary, facts = await self._read(summarize=True)
+        system = self._system(summary.text, facts)
+        recent = unsummarized(self.messages, summary.through)
+        tokens = await counter(self.count, [system, *recent])
+        budget = self.context.max_history_tokens
+        if not needs_folding(recent, system, budget, tokens):
+            return False
+        fixed = tokens([self._system("", facts)])
+        older, _kept = split_for_folding(recent, budget, tokens, fixed)
+        through = older[-1].id if older else None
+        user, thread_id = self.thread.user_id, self.thread.thread_id
+        if not through or await summaries.exists(self.summary_store, user, thread_id, through):
+            return False
+        summarizer = for_background(self.model, "summary")
+        # Urgent once replies leave out turns no summary covers: then a reply may wait
+        # for a summarizer call rather than let a user who never pauses starve the fold.
+        # Begun early, it is done only between replies, and a reply that cuts in ends it.
+        urgent = tokens([system, *recent]) > budget
+        patience = Patience()
+        text = summary.text
+        for chunk in fold_chunks(older):
+            prompt = summarizer_prompt(text, chunk, budget, self.language)
+            call = partial(ask, summarizer, prompt)
+            if urgent:
+                reply = await model_gate().background(call, patience)
+            elif (early := await model_gate().unless_cut(call)) is not None:
+                reply = early
+            else:
+                return False  # begun early and cut by a reply: the next turn tries again
+            text = bound_summary(message_text(reply), budget, tokens)
+        await summaries.save(self.summary_store, user, thread_id, summaries.Summary(text, through))
+        return True
+
+    async def warm_up(self) -> None:
+        """Have the embedded model read the next prompt's start now, while nobody waits.
+
+        Its server keeps the state of recent prompts: the next reply then reads
+        only the new message, even after a fold changed the summary. The prompt
+        is built as the next reply's will be, from the same store read. A reply
+        that cuts in ends it for good (that reply read its prompt itself), so a
+        user who never pauses does not hold the fold behind it.
+        """
+        summary, facts = await self._read(self.context.summarize)
+        system = self._system(summary.text, facts)
+        recent = unsummarized(self.messages, summary.through)
+        prompt = compose(system, recent, self.context, await counter(self.count, [system, *recent]))
+        reader = for_background(capped(self.model, WARM_UP_TOKENS), "warm-up")
+        await model_gate().unless_cut(partial(ask, reader, prompt))
