@@ -1,4 +1,4 @@
-"""Fixtures for integration tests: a real dev server, the real SDK, the embedded model."""
+"""Fixtures for integration tests: a real dev server, the real SDK, the embedded model, Chromium."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
+from playwright.sync_api import Browser, sync_playwright
 
 from agent.models.local.launcher import free_port
 from agent.testing.dev_server import DevServer, write_config
+
+from .browser import CHROMIUM, CHROMIUM_FLAGS
 
 INTEGRATION_DIR = Path(__file__).resolve().parent
 
@@ -49,3 +52,18 @@ async def client(dev_server: DevServer) -> AsyncIterator[LangGraphClient]:
         yield sdk
     finally:
         await sdk.http.client.aclose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for one test module (skipped without it); see ``browser.py``."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: run `make browser`")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -1,7 +1,6 @@
 """The browser chat page (``/chat``), driven in headless Chromium against a real server.
 
-Uses Debian's Chromium (``/usr/bin/chromium``, installed by ``make browser``)
-through Playwright's own driver; Playwright never downloads a browser here.
+Uses Debian's Chromium through Playwright (``browser.py``, ``make browser``).
 Set ``CHAT_PAGE_SCREENSHOT=docs/chat-page.png`` to refresh the README's picture.
 """
 
@@ -11,63 +10,26 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from agent.testing.dev_server import DevServer
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from .browser import open_page
+
 REPLY_TIMEOUT_MS = 60_000
 expect.set_options(timeout=15_000)
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}: run `make browser`"
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def page(browser: Browser, dev_server: DevServer) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1200, "height": 760})
-    context.set_default_timeout(REPLY_TIMEOUT_MS)
-    tab = context.new_page()
-    outside: list[str] = []
-    tab.on(
-        "request",
-        lambda request: (
-            None if request.url.startswith(dev_server.url) else outside.append(request.url)
-        ),
-    )
-    try:
+    viewport = {"width": 1200, "height": 760}
+    with open_page(browser, dev_server.url, timeout_ms=REPLY_TIMEOUT_MS, viewport=viewport) as tab:
         yield tab
-    finally:
-        context.close()
-    assert not outside, f"the page fetched from outside the server: {outside}"
 
 
 def _send(page: Page, text: str) -> None:
@@ -245,14 +207,10 @@ def test_a_401_asks_for_a_token_keeps_it_and_retries(page: Page, dev_server: Dev
 
 
 def test_page_is_readable_on_a_narrow_screen(browser: Browser, dev_server: DevServer) -> None:
-    context = browser.new_context(viewport={"width": 375, "height": 720})
-    try:
-        tab = context.new_page()
+    with open_page(browser, dev_server.url, viewport={"width": 375, "height": 720}) as tab:
         tab.goto(f"{dev_server.url}/chat/")
         expect(tab.get_by_label("Message", exact=True)).to_be_visible()
         expect(tab.get_by_role("button", name="New conversation", exact=True)).to_be_visible()
         expect(tab.get_by_role("button", name="Send")).to_be_in_viewport()
         width = tab.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"the page scrolls sideways: {width}px"
-    finally:
-        context.close()

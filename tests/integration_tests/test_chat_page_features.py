@@ -13,13 +13,14 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from agent.server.tokens import create_token
 from agent.testing import scripted_model
@@ -29,15 +30,11 @@ from agent.testing.dev_server import (
 )
 from agent.testing.turns import GRAPH_ID, user
 
-from .test_chat_page import CHROMIUM, CHROMIUM_FLAGS
+from .browser import open_page
 
 TIMEOUT_MS = 30_000
 SHOTS = os.environ.get("CHAT_PAGE_SCREENSHOTS")
 SECRET = "chat-page-features-test-secret-long-enough"
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}: run `make browser`"
-)
 
 MARKDOWN_REPLY = (
     "## Adding numbers\n\nUse **one** function, in *any* script:\n\n- short\n- tested\n\n"
@@ -59,18 +56,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture
 def sdk(server: DevServer) -> Iterator[SyncLangGraphClient]:
     scripted_model.settings.reset()
@@ -82,20 +67,15 @@ def sdk(server: DevServer) -> Iterator[SyncLangGraphClient]:
 
 @pytest.fixture
 def page(browser: Browser, server: DevServer) -> Iterator[Page]:
-    context = browser.new_context(
+    with open_page(
+        browser,
+        server.url,
+        timeout_ms=TIMEOUT_MS,
         viewport={"width": 1200, "height": 800},
         permissions=["clipboard-read", "clipboard-write"],
         accept_downloads=True,
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    tab = context.new_page()
-    outside: list[str] = []
-    tab.on("request", lambda r: None if r.url.startswith(server.url) else outside.append(r.url))
-    try:
+    ) as tab:
         yield tab
-    finally:
-        context.close()
-    assert not outside, f"the page fetched from outside the server: {outside}"
 
 
 @pytest.fixture
@@ -419,17 +399,15 @@ def test_a_long_thread_reads_its_newest_checkpoints_and_older_ones_when_needed(
     thread = sdk.threads.create(metadata={"graph_id": GRAPH_ID})["thread_id"]
     for turn in range(8):
         sdk.runs.wait(thread, GRAPH_ID, input=user(f"Turn number {turn}"))
-    context = browser.new_context(viewport={"width": 1200, "height": 800})
-    context.set_default_timeout(TIMEOUT_MS)
-    # A budget of 40 messages: 16 messages shown, so the page reads the newest 10 checkpoints.
-    context.add_init_script("window.CHATBOT_HISTORY_BUDGET = 40")
-    tab = context.new_page()
-    reads: list[dict[str, Any]] = []
-    tab.on(
-        "request",
-        lambda r: reads.append(r.post_data_json) if r.url.endswith("/history") else None,
-    )
-    try:
+    viewport = {"width": 1200, "height": 800}
+    with open_page(browser, server.url, timeout_ms=TIMEOUT_MS, viewport=viewport) as tab:
+        # A budget of 40 messages: 16 messages shown, so the page reads the newest 10 checkpoints.
+        tab.add_init_script("window.CHATBOT_HISTORY_BUDGET = 40")
+        reads: list[dict[str, Any]] = []
+        tab.on(
+            "request",
+            lambda r: reads.append(r.post_data_json) if r.url.endswith("/history") else None,
+        )
         tab.goto(f"{server.url}/chat/#{thread}")
         settle(tab, 16)
         assert reads == [{"limit": 10}]
@@ -445,8 +423,6 @@ def test_a_long_thread_reads_its_newest_checkpoints_and_older_ones_when_needed(
         message(tab, 0).get_by_role("button", name="Previous version").click()
         expect(tab.locator("#messages .message")).to_have_count(16)
         expect(message(tab, 0).locator(".body")).to_have_text("Turn number 0")
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -456,13 +432,16 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]
         yield running
 
 
-def signed_in(browser: Browser, user_id: str) -> tuple[Page, str]:
+@contextmanager
+def signed_in(browser: Browser, server: DevServer, user_id: str) -> Iterator[tuple[Page, str]]:
     """A page whose browser already keeps ``user_id``'s token, and that token."""
     token = create_token(user_id, SECRET)
-    context = browser.new_context(viewport={"width": 1200, "height": 800}, accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(f"localStorage.setItem('chatbot.token', {json.dumps(token)})")
-    return context.new_page(), token
+    viewport = {"width": 1200, "height": 800}
+    with open_page(
+        browser, server.url, timeout_ms=TIMEOUT_MS, viewport=viewport, accept_downloads=True
+    ) as tab:
+        tab.add_init_script(f"localStorage.setItem('chatbot.token', {json.dumps(token)})")
+        yield tab, token
 
 
 def test_with_auth_on_rename_import_and_search_stay_within_the_users_own(
@@ -470,47 +449,49 @@ def test_with_auth_on_rename_import_and_search_stay_within_the_users_own(
 ) -> None:
     scripted_model.settings.reset()
     scripted_model.settings.replies = ["They do, softly."]
-    alice, alice_token = signed_in(browser, "alice")
-    bob, _ = signed_in(browser, "bob")
-    try:
-        alice.goto(f"{auth_server.url}/chat/")
-        send(alice, "Alpacas hum", 2)
-        first = thread_of(alice)
-        entry = alice.locator(f'#threads li[data-thread-id="{first}"]')
-        entry.get_by_role("button", name=re.compile("^Rename conversation")).click()
-        alice.get_by_label("New title").fill("Alpaca notes")
-        alice.get_by_label("New title").press("Enter")
-        expect(entry.locator(".thread-title")).to_have_text("Alpaca notes")
+    with (
+        signed_in(browser, auth_server, "alice") as (alice, alice_token),
+        signed_in(browser, auth_server, "bob") as (bob, _),
+    ):
+        try:
+            alice.goto(f"{auth_server.url}/chat/")
+            send(alice, "Alpacas hum", 2)
+            first = thread_of(alice)
+            entry = alice.locator(f'#threads li[data-thread-id="{first}"]')
+            entry.get_by_role("button", name=re.compile("^Rename conversation")).click()
+            alice.get_by_label("New title").fill("Alpaca notes")
+            alice.get_by_label("New title").press("Enter")
+            expect(entry.locator(".thread-title")).to_have_text("Alpaca notes")
 
-        with alice.expect_download() as download:
-            alice.get_by_role("button", name="Export JSON").click()
-        exported = tmp_path / "alpacas.json"
-        download.value.save_as(exported)
-        alice.locator("#import-file").set_input_files(str(exported))
-        expect(alice.get_by_role("status")).to_contain_text("Imported 2 messages")
-        copy = thread_of(alice)
-        assert copy != first
+            with alice.expect_download() as download:
+                alice.get_by_role("button", name="Export JSON").click()
+            exported = tmp_path / "alpacas.json"
+            download.value.save_as(exported)
+            alice.locator("#import-file").set_input_files(str(exported))
+            expect(alice.get_by_role("status")).to_contain_text("Imported 2 messages")
+            copy = thread_of(alice)
+            assert copy != first
 
-        own = get_sync_client(
-            url=auth_server.url, api_key=None, headers={"Authorization": f"Bearer {alice_token}"}
-        )
-        for thread in (first, copy):
-            metadata: Any = own.threads.get(thread)["metadata"]
-            assert (metadata["owner"], metadata["title"]) == ("alice", "Alpaca notes")
-        assert stored(own, copy) == stored(own, first) == ["Alpacas hum", "They do, softly."]
+            own = get_sync_client(
+                url=auth_server.url,
+                api_key=None,
+                headers={"Authorization": f"Bearer {alice_token}"},
+            )
+            for thread in (first, copy):
+                metadata: Any = own.threads.get(thread)["metadata"]
+                assert (metadata["owner"], metadata["title"]) == ("alice", "Alpaca notes")
+            assert stored(own, copy) == stored(own, first) == ["Alpacas hum", "They do, softly."]
 
-        alice.get_by_label("Search conversations").fill("alpaca")
-        expect(alice.locator("#threads li")).to_have_count(2)
+            alice.get_by_label("Search conversations").fill("alpaca")
+            expect(alice.locator("#threads li")).to_have_count(2)
 
-        bob.goto(f"{auth_server.url}/chat/")
-        expect(bob.get_by_role("heading", name="Chatbot")).to_be_visible()
-        bob.get_by_label("Search conversations").fill("alpaca")
-        expect(bob.get_by_text("No conversation matches.")).to_be_visible()
-        expect(bob.locator("#threads li")).to_have_count(0)
-        bob.goto(f"{auth_server.url}/chat/#{first}")
-        expect(bob.get_by_role("alert")).to_contain_text("404")
-        expect(bob.locator("#messages .message")).to_have_count(0)
-    finally:
-        alice.context.close()
-        bob.context.close()
-        scripted_model.settings.reset()
+            bob.goto(f"{auth_server.url}/chat/")
+            expect(bob.get_by_role("heading", name="Chatbot")).to_be_visible()
+            bob.get_by_label("Search conversations").fill("alpaca")
+            expect(bob.get_by_text("No conversation matches.")).to_be_visible()
+            expect(bob.locator("#threads li")).to_have_count(0)
+            bob.goto(f"{auth_server.url}/chat/#{first}")
+            expect(bob.get_by_role("alert")).to_contain_text("404")
+            expect(bob.locator("#messages .message")).to_have_count(0)
+        finally:
+            scripted_model.settings.reset()

@@ -18,18 +18,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 import agent
 from agent.models.local.launcher import free_port
 from agent.testing import scripted_model
 from agent.testing.dev_server import DevServer, server_environment
-from tests.integration_tests.test_chat_page import (
-    REPLY_TIMEOUT_MS,
-    _send,
-    _wait_reply,
-    browser,  # noqa: F401 - the shared Chromium fixture
-)
+from tests.integration_tests.browser import open_page
+from tests.integration_tests.test_chat_page import REPLY_TIMEOUT_MS, _send, _wait_reply
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 INSTALLED = Path(agent.__file__).resolve().parent
@@ -97,15 +93,14 @@ def test_installed_server_loads_the_installed_package(installed_server: DevServe
 
 
 def test_installed_chat_page_renders_a_reply_with_its_vendored_libraries(
-    browser: Browser,  # noqa: F811 - the fixture imported above
-    installed_server: DevServer,
+    browser: Browser, installed_server: DevServer
 ) -> None:
-    context = browser.new_context(viewport={"width": 1200, "height": 760})
-    context.set_default_timeout(REPLY_TIMEOUT_MS)
-    page: Page = context.new_page()
     failed: list[str] = []
-    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
-    try:
+    viewport = {"width": 1200, "height": 760}
+    with open_page(
+        browser, installed_server.url, timeout_ms=REPLY_TIMEOUT_MS, viewport=viewport
+    ) as page:
+        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
         page.goto(f"{installed_server.url}/chat/")
         expect(page.get_by_role("heading", name="Chatbot")).to_be_visible()
         loaded = page.evaluate(
@@ -118,6 +113,4 @@ def test_installed_chat_page_renders_a_reply_with_its_vendored_libraries(
         reply = page.locator("#messages .message.ai .body").last
         expect(reply.locator("strong")).to_have_text("bold")
         expect(reply.locator("pre code.hljs")).to_contain_text("print('hi')")
-    finally:
-        context.close()
     assert not failed, f"requests that failed: {failed}"

@@ -9,29 +9,22 @@ says too.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from langgraph_sdk import get_sync_client
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from agent.testing import scripted_model
 from agent.testing.dev_server import DevServer, dev_server_with_scripted_model
 from agent.testing.turns import GRAPH_ID, user
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-DEADLINE_S = 60.0
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+from .browser import open_page
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}: run `make browser`"
-    ),
-]
+DEADLINE_S = 60.0
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
@@ -43,17 +36,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
 
 
 @pytest.fixture
-def page(server: DevServer) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser: Browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        try:
-            tab = browser.new_page(viewport={"width": 1200, "height": 760})
-            tab.set_default_timeout(30_000)
-            yield tab
-        finally:
-            browser.close()
+def page(browser: Browser, server: DevServer) -> Iterator[Page]:
+    with open_page(browser, server.url, viewport={"width": 1200, "height": 760}) as tab:
+        yield tab
 
 
 def teach(server: DevServer, text: str, noted: str, expected: dict[str, list[str]]) -> None:

@@ -8,19 +8,15 @@ from pathlib import Path
 
 import pytest
 from langgraph_sdk import get_sync_client
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from agent.testing import scripted_model
 from agent.testing.dev_server import DevServer, dev_server_with_scripted_model
 from agent.testing.turns import GRAPH_ID, user
 
-from .test_chat_page import CHROMIUM, CHROMIUM_FLAGS
+from .browser import open_page
 
 TURNS = 30
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}: run `make browser`"
-)
 
 
 @pytest.fixture
@@ -33,7 +29,7 @@ def server(tmp_path: Path) -> Iterator[DevServer]:
         yield running
 
 
-def test_a_folded_conversation_is_shown_whole(server: DevServer) -> None:
+def test_a_folded_conversation_is_shown_whole(browser: Browser, server: DevServer) -> None:
     client = get_sync_client(url=server.url, api_key=None)
     thread = client.threads.create()["thread_id"]
     said = [f"Message number {n} of this long conversation." for n in range(TURNS)]
@@ -45,17 +41,10 @@ def test_a_folded_conversation_is_shown_whole(server: DevServer) -> None:
     values = client.threads.get_state(thread)["values"]
     assert values.get("summary"), "the budget was outgrown and turns were folded"
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-        try:
-            page = browser.new_page()
-            page.goto(f"{server.url}/chat/#{thread}")
-            messages = page.locator("#messages .message")
-            expect(messages).to_have_count(2 * TURNS, timeout=30_000)
-            expect(messages.first).to_contain_text(said[0])
-            if shot := os.environ.get("WHOLE_TRANSCRIPT_SCREENSHOT"):
-                page.screenshot(path=shot)
-        finally:
-            browser.close()
+    with open_page(browser, server.url) as page:
+        page.goto(f"{server.url}/chat/#{thread}")
+        messages = page.locator("#messages .message")
+        expect(messages).to_have_count(2 * TURNS, timeout=30_000)
+        expect(messages.first).to_contain_text(said[0])
+        if shot := os.environ.get("WHOLE_TRANSCRIPT_SCREENSHOT"):
+            page.screenshot(path=shot)
