@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 
 from starlette.applications import Starlette
@@ -57,3 +58,59 @@ def test_vendored_libraries_are_the_recorded_npm_files_with_their_licences() -> 
     for name in ("marked.umd.js", "purify.min.js", "highlight.min.js"):
         assert f'src="static/vendor/{name}"' in page
         assert client.get(f"/chat/static/vendor/{name}").status_code == 200
+
+
+IMPORT_FROM = re.compile(
+    r"""^\s*(?:import|export)\b[^"';]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']""",
+    flags=re.MULTILINE,
+)
+
+
+def _imports(module: str) -> list[str]:
+    """The specifiers a module imports (or re-exports) from, statically."""
+    return [a or b for a, b in IMPORT_FROM.findall(module)]
+
+
+def test_every_module_the_page_loads_is_served_as_javascript_and_its_imports_resolve() -> None:
+    # A module script is refused unless served with a JavaScript type, and a missing file
+    # (say, left out of the wheel's package-data) breaks the whole page: catch both here.
+    page = client.get("/chat/").text
+    entries = re.findall(r'<script type="module" src="(static/[^"]+)"', page)
+    assert "static/app.js" in entries and "static/memory.js" in entries
+    pending = [f"/chat/{entry}" for entry in entries]
+    served: set[str] = set()
+    while pending:
+        url = pending.pop()
+        if url in served:
+            continue
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["content-type"].startswith(
+            ("text/javascript", "application/javascript")
+        ), (url, response.headers["content-type"])
+        served.add(url)
+        for specifier in _imports(response.text):
+            assert specifier.startswith(("./", "../")) and specifier.endswith(".js"), (
+                f"{url} imports {specifier!r}: only relative .js paths load without a build step"
+            )
+            base = url.rsplit("/", 1)[0]
+            pending.append(posixpath.normpath(f"{base}/{specifier}"))
+    assert "/chat/static/conversation.js" in served and "/chat/static/api.js" in served
+    on_disk = {
+        f"/chat/static/{p.relative_to(STATIC_DIR).as_posix()}"
+        for p in STATIC_DIR.rglob("*.js")
+        if "vendor" not in p.parts
+    }
+    assert on_disk == served, f"modules no page imports: {sorted(on_disk - served)}"
+
+
+def test_the_import_parser_sees_every_form_the_modules_use() -> None:
+    module = (
+        'import { a, b } from "./one.js";\n'
+        "import * as two from './two.js';\n"
+        'import {\n  c,\n  d,\n} from "./three.js";\n'
+        'import "./four.js";\n'
+        'export { e } from "./five.js";\n'
+        'const text = "import nothing from here";\n'
+    )
+    assert _imports(module) == ["./one.js", "./two.js", "./three.js", "./four.js", "./five.js"]

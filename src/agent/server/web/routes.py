@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-"""The page's files: ``index.html``, ``app.js``, ``style.css``."""
+"""The page's files: ``index.html``, its ES modules (``app.js`` first), styles, ``vendor/``."""
 
 _NO_CACHE = {"Cache-Control": "no-cache"}
 

@@ -1,55 +1,28 @@
 // "What I remember about you": the user's long-term memory, read and edited through the
-// server's /store routes (namespace [user id, "memories"]), beside the chat page's own script.
-"use strict";
+// server's /store routes (namespace [user id, "memories"]). A module of its own, loaded
+// beside app.js; it shares only api.js (address, token, errors) with the chat.
+import { currentUser, json } from "./api.js";
 
-(() => {
-  const TOKEN_KEY = "chatbot.token"; // where the page keeps the bearer token (app.js)
-  const API = new URL("..", document.baseURI).href.replace(/\/$/, "");
-  // Each item names its own topic (agent/memory/topics.py is the table): nothing to keep in step here.
-  // Items saved before topics existed name it "kind".
-  const topicOf = (item) => String(item.value.topic || item.value.kind || item.key);
-  const SEARCH_LIMIT = 1000; // as agent/memory/keeper.py RECALL_LIMIT
-  const REFRESH_AFTER_MS = 1500; // after the conversation changes, once the reply is saved
+// Each item names its own topic (agent/memory/topics.py is the table): nothing to keep in step here.
+// Items saved before topics existed name it "kind".
+const topicOf = (item) => String(item.value.topic || item.value.kind || item.key);
+const SEARCH_LIMIT = 1000; // as agent/memory/keeper.py RECALL_LIMIT
+const REFRESH_AFTER_MS = 1500; // after the conversation changes, once the reply is saved
 
-  const panel = document.getElementById("memory-panel");
-  if (!panel) return;
-
-  // The server knows a caller by the token's subject; with auth off, everyone is "local".
-  function currentUser() {
-    const token = localStorage.getItem(TOKEN_KEY);
-    if (!token) return "local";
-    try {
-      const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-      const claims = JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, "=")));
-      return String(claims.sub || "local");
-    } catch {
-      return "local";
-    }
+/** The store's answer; a 401 says to sign in rather than opening the chat's sign-in dialog. */
+async function call(method, path, body) {
+  try {
+    return await json(path, { method, body, askForToken: false });
+  } catch (error) {
+    if (error.status === 401) throw new Error("Sign in to see what I remember about you.");
+    throw error;
   }
+}
 
-  async function call(method, path, body) {
-    const headers = { "Content-Type": "application/json" };
-    const token = localStorage.getItem(TOKEN_KEY);
-    if (token) headers["Authorization"] = `Bearer ${token}`;
-    const response = await fetch(API + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) {
-      let detail = "";
-      try {
-        detail = (await response.json()).detail || "";
-      } catch {}
-      const error = new Error(
-        response.status === 401 ? "Sign in to see what I remember about you." : `The server answered ${response.status}. ${detail}`,
-      );
-      error.status = response.status;
-      throw error;
-    }
-    return response.status === 204 ? null : response.json();
-  }
+const panel = document.getElementById("memory-panel");
+if (panel) showPanel(panel);
 
+function showPanel(panel) {
   panel.innerHTML = `
     <details id="memory-details">
       <summary><h2 id="memory-title">What I remember about you</h2></summary>
@@ -211,4 +184,4 @@
   window.addEventListener("focus", () => {
     if (els.details.open) load();
   });
-})();
+}
