@@ -139,14 +139,18 @@ def test_same_tokens_needs_one_text_cut_at_the_cap_on_every_rung() -> None:
     assert model_speed.same_tokens({"direct": []}, cap=4)["same_text"] is False
 
 
+REQUEST = {
+    "model": "qwen",
+    "messages": [{"role": "user", "content": "Count"}],
+    "temperature": 0.0,
+    "max_tokens": 64,
+    "stream": True,
+}
+"""A chat completion request as the graph sends it to the model server."""
+
+
 def test_same_request_compares_what_the_model_is_asked_not_the_client_extras() -> None:
-    reference = {
-        "model": "qwen",
-        "messages": [{"role": "user", "content": "Count"}],
-        "temperature": 0.0,
-        "max_tokens": 64,
-        "stream": True,
-    }
+    reference = REQUEST
     assert model_speed.same_request({**reference, "model": "other", "n": 1}, reference)
     assert not model_speed.same_request({**reference, "max_tokens": 512}, reference)
     other = [{"role": "user", "content": "Count\n\n(Answer in English.)"}]
@@ -155,13 +159,7 @@ def test_same_request_compares_what_the_model_is_asked_not_the_client_extras() -
 
 def test_the_server_reads_the_reply_cap_the_graph_sends() -> None:
     pytest.importorskip("llama_cpp")
-    payload = {
-        "model": "qwen",
-        "messages": [{"role": "user", "content": "Count"}],
-        "temperature": 0.0,
-        "max_tokens": 64,
-        "stream": True,
-    }
+    payload = REQUEST
     kwargs = model_speed.server_kwargs(payload)
     assert (kwargs["max_tokens"], kwargs["temperature"], kwargs["stream"]) == (64, 0.0, True)
     assert model_speed.sent_cap(payload) == 64
