@@ -80,6 +80,13 @@ def terminal(url: str, *args: str) -> pexpect.spawn:
     )
 
 
+def exchange(session: pexpect.spawn, line: str, shown: str) -> None:
+    """Type ``line``, wait until the text ``shown`` appears, then for the next prompt."""
+    session.sendline(line)
+    session.expect(re.escape(shown))
+    session.expect(YOU_PROMPT)
+
+
 def texts(sdk: SyncLangGraphClient, thread: str) -> list[str]:
     values: Any = sdk.threads.get_state(thread)["values"]
     return [str(m["content"]) for m in values["messages"]]
@@ -108,9 +115,7 @@ def test_ctrl_c_stops_the_reply_on_the_server_and_a_second_one_leaves(
 
         # /retry answers the message that was left without a reply.
         scripted_model.settings.word_delay_s = 0
-        session.sendline("/retry")
-        session.expect("Short answer.")
-        session.expect(YOU_PROMPT)
+        exchange(session, "/retry", "Short answer.")
         assert texts(sdk, thread) == ["Tell me a long story", "Short answer."]
 
         session.sendintr()  # at the prompt: leave
@@ -133,23 +138,17 @@ def test_retry_writes_the_last_reply_again_and_edit_changes_the_last_message(
             session.sendline(text)
             session.expect(re.escape(reply))
         session.expect(YOU_PROMPT)
-        session.sendline("/retry")
-        session.expect("Four, again.")
-        session.expect(YOU_PROMPT)
+        exchange(session, "/retry", "Four, again.")
         assert texts(sdk, thread) == ["Hi! I'm Bob", "Hello Bob!", "What is 2+2?", "Four, again."]
 
         # /edit alone offers the last message, already typed, to change.
         session.sendline("/edit")
         session.expect("edit> What is 2\\+2\\?")
         session.send("\x15")  # Ctrl-U: clear the line
-        session.sendline("What is 3+3?")
-        session.expect("6.")
-        session.expect(YOU_PROMPT)
+        exchange(session, "What is 3+3?", "6.")
         assert texts(sdk, thread) == ["Hi! I'm Bob", "Hello Bob!", "What is 3+3?", "6."]
 
-        session.sendline("/edit What is 4+4?")
-        session.expect("8.")
-        session.expect(YOU_PROMPT)
+        exchange(session, "/edit What is 4+4?", "8.")
         session.sendeof()
         session.expect(pexpect.EOF)
     finally:
@@ -172,30 +171,28 @@ def test_lang_shows_sets_and_clears_the_reply_language(
         thread = session.match.group(1)
         session.expect("reply language: automatic: the language you write")
         session.expect(YOU_PROMPT)
-        session.sendline("안녕하세요, 저는 도하린이라고 해요. 여수에 살아요.")
-        session.expect(re.escape("reply language: Korean (detected)"))
-        session.expect(YOU_PROMPT)
+        exchange(
+            session,
+            "안녕하세요, 저는 도하린이라고 해요. 여수에 살아요.",
+            "reply language: Korean (detected)",
+        )
         values: Any = sdk.threads.get_state(thread)["values"]
         assert "language" not in values and values["reply_language"] == "Korean"
 
-        session.sendline("/lang")
-        session.expect(re.escape("reply language: Korean (detected)"))
-        session.expect(YOU_PROMPT)
-        session.sendline("/lang Spanish")
-        session.expect(re.escape("reply language: Spanish (set; from your next message)"))
-        session.expect(YOU_PROMPT)
-        session.sendline("Thank you so much for the help!")
-        session.expect(re.escape("reply language: Spanish (set)"))
-        session.expect(YOU_PROMPT)
+        exchange(session, "/lang", "reply language: Korean (detected)")
+        exchange(session, "/lang Spanish", "reply language: Spanish (set; from your next message)")
+        exchange(session, "Thank you so much for the help!", "reply language: Spanish (set)")
         values = sdk.threads.get_state(thread)["values"]
         assert (values["language"], values["reply_language"]) == ("Spanish", "Spanish")
 
-        session.sendline("/lang auto")
-        session.expect(re.escape("automatic: the language you write (from your next message)"))
-        session.expect(YOU_PROMPT)
-        session.sendline("Je voudrais un café crème, s'il vous plaît.")
-        session.expect(re.escape("reply language: French (detected)"))
-        session.expect(YOU_PROMPT)
+        exchange(
+            session, "/lang auto", "automatic: the language you write (from your next message)"
+        )
+        exchange(
+            session,
+            "Je voudrais un café crème, s'il vous plaît.",
+            "reply language: French (detected)",
+        )
         values = sdk.threads.get_state(thread)["values"]
         assert (values["language"], values["reply_language"]) == ("", "French")
         session.sendeof()
