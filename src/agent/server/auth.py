@@ -27,20 +27,19 @@ from typing import Any
 
 from langgraph_sdk import Auth
 
-from agent import LOCAL_USER
 from agent.conversation import summaries
 from agent.memory import keeper
-from agent.server.tokens import SECRET_ENV, TokenError, auth_secret, verify_token
+from agent.server.tokens import (
+    ADMIN_PERMISSION,
+    SECRET_ENV,
+    auth_secret,
+    authenticate_header,
+)
 
 logger = logging.getLogger(__name__)
 
 OWNER_KEY = "owner"
 """Metadata key that records who owns a thread, run or cron."""
-
-ADMIN_PERMISSION = "admin"
-"""Permission carried by admin tokens: may create, change and delete assistants."""
-
-AUTH_HELP = "Send 'Authorization: Bearer <token>'; create one with `chatbot token create <user>`."
 
 SECRET = auth_secret()
 """The signing secret, read once when the server loads this module."""
@@ -53,47 +52,6 @@ if SECRET is None:
     )
 
 auth = Auth()
-
-
-def _unauthorized(detail: str) -> Auth.exceptions.HTTPException:
-    return Auth.exceptions.HTTPException(
-        status_code=401,
-        detail=f"{detail} {AUTH_HELP}",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
-
-
-def authenticate_header(
-    authorization: str | None, secret: str | None
-) -> Auth.types.MinimalUserDict:
-    """Return the user an ``Authorization`` header names.
-
-    Args:
-        authorization: The header's value, if any.
-        secret: The signing secret; None means auth is off.
-
-    Raises:
-        Auth.exceptions.HTTPException: 401 when the header is missing, not a
-            bearer token, or the token is malformed, expired or wrongly signed.
-    """
-    if secret is None:
-        return {"identity": LOCAL_USER, "permissions": [ADMIN_PERMISSION], "is_authenticated": True}
-    if not authorization or not authorization.strip():
-        raise _unauthorized("Authentication required: no token was sent.")
-    scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthorized(
-            "Authentication required: the Authorization header is not a bearer token."
-        )
-    try:
-        user = verify_token(token.strip(), secret)
-    except TokenError as error:
-        raise _unauthorized(str(error)) from None
-    return {
-        "identity": user.user_id,
-        "permissions": [ADMIN_PERMISSION] if user.admin else [],
-        "is_authenticated": True,
-    }
 
 
 @auth.authenticate

@@ -6,8 +6,9 @@ import time
 from dataclasses import dataclass
 
 import jwt
+from langgraph_sdk import Auth
 
-from agent import settings
+from agent import LOCAL_USER, settings
 
 SECRET_ENV = settings.AUTH_SECRET.name
 """Environment variable holding the signing secret; unset means auth is off."""
@@ -15,6 +16,11 @@ SECRET_ENV = settings.AUTH_SECRET.name
 ALGORITHM = "HS256"
 DEFAULT_EXPIRES_IN = 30 * 24 * 3600
 """Default token lifetime in seconds (30 days)."""
+
+ADMIN_PERMISSION = "admin"
+"""Permission carried by admin tokens: may create, change and delete assistants."""
+
+AUTH_HELP = "Send 'Authorization: Bearer <token>'; create one with `chatbot token create <user>`."
 
 
 class TokenError(Exception):
@@ -79,3 +85,44 @@ def verify_token(token: str, secret: str) -> TokenUser:
     if not isinstance(user_id, str) or not user_id:
         raise TokenError("The token names no user (claim 'sub').")
     return TokenUser(user_id=user_id, admin=claims.get("admin") is True)
+
+
+def _unauthorized(detail: str) -> Auth.exceptions.HTTPException:
+    return Auth.exceptions.HTTPException(
+        status_code=401,
+        detail=f"{detail} {AUTH_HELP}",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def authenticate_header(
+    authorization: str | None, secret: str | None
+) -> Auth.types.MinimalUserDict:
+    """Return the user an ``Authorization`` header names.
+
+    Args:
+        authorization: The header's value, if any.
+        secret: The signing secret; None means auth is off.
+
+    Raises:
+        Auth.exceptions.HTTPException: 401 when the header is missing, not a
+            bearer token, or the token is malformed, expired or wrongly signed.
+    """
+    if secret is None:
+        return {"identity": LOCAL_USER, "permissions": [ADMIN_PERMISSION], "is_authenticated": True}
+    if not authorization or not authorization.strip():
+        raise _unauthorized("Authentication required: no token was sent.")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized(
+            "Authentication required: the Authorization header is not a bearer token."
+        )
+    try:
+        user = verify_token(token.strip(), secret)
+    except TokenError as error:
+        raise _unauthorized(str(error)) from None
+    return {
+        "identity": user.user_id,
+        "permissions": [ADMIN_PERMISSION] if user.admin else [],
+        "is_authenticated": True,
+    }
