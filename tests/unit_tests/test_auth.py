@@ -9,15 +9,15 @@ import jwt
 import pytest
 from langgraph_sdk import Auth
 
-from agent.server.auth import (
+from agent import LOCAL_USER
+from agent.server.auth import owner_filter, require_admin, scope_namespace
+from agent.server.tokens import (
     ADMIN_PERMISSION,
-    LOCAL_USER,
+    TokenError,
     authenticate_header,
-    owner_filter,
-    require_admin,
-    scope_namespace,
+    create_token,
+    verify_token,
 )
-from agent.server.tokens import TokenError, create_token, verify_token
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256"
 
@@ -117,3 +117,44 @@ def test_store_namespaces_start_with_the_user_id() -> None:
     with pytest.raises(Auth.exceptions.HTTPException) as raised:
         scope_namespace("bob", {"namespace": ("alice", "notes")})
     assert raised.value.status_code == 403
+
+
+def _whoami_client() -> Any:
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from agent.server.webapp import whoami
+
+    return TestClient(Starlette(routes=[Route("/chatbot/me", whoami)]))
+
+
+def test_the_page_learns_its_graph_and_the_local_user_from_the_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agent import GRAPH_ID
+
+    monkeypatch.delenv("CHATBOT_AUTH_SECRET", raising=False)
+    answer = _whoami_client().get("/chatbot/me")
+    assert answer.status_code == 200
+    assert answer.json() == {"graph_id": GRAPH_ID, "user": LOCAL_USER}
+
+
+def test_the_page_is_known_as_its_tokens_user_and_a_bad_token_is_refused_with_401(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHATBOT_AUTH_SECRET", SECRET)
+    client = _whoami_client()
+    token = create_token("소연", SECRET)
+    answer = client.get("/chatbot/me", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and answer.json()["user"] == "소연"
+    for headers in (
+        {},
+        {
+            "Authorization": f"Bearer {create_token('eve', 'another-secret-that-is-long-enough-for-hs256')}"
+        },
+    ):
+        refused = client.get("/chatbot/me", headers=headers)
+        assert refused.status_code == 401
+        assert "chatbot token create" in refused.json()["detail"]
+        assert refused.headers["www-authenticate"] == "Bearer"

@@ -14,13 +14,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from langgraph_sdk import Auth
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from agent import settings
+from agent import GRAPH_ID, settings
 from agent.conversation import language
 from agent.models.endpoint import model_name, selected_kind
 from agent.models.local.launcher import embedded_model_server
@@ -28,6 +29,7 @@ from agent.server.delta_history import forward_delta_history
 from agent.server.discovery import announce_url, withdraw_url
 from agent.server.recovery import recover_threads
 from agent.server.run_records import KeepTurnsOfDeletedRuns
+from agent.server.tokens import auth_secret, authenticate_header
 from agent.server.validation import RunInputValidation
 from agent.server.web.routes import chat_routes
 from agent.storage.checkpointer import checkpointer, describe
@@ -71,8 +73,28 @@ async def model_info(_: Request) -> JSONResponse:
     return JSONResponse({"model": await model_name(), "endpoint": where})
 
 
+async def whoami(request: Request) -> JSONResponse:
+    """Tell the page which graph it talks to and whom the server knows it as.
+
+    The user is the one the ``Authorization`` header names, as the auth handler
+    reads it (the local user with auth off); a bad or missing token gets the
+    same 401 the API gives.
+    """
+    try:
+        user = authenticate_header(request.headers.get("authorization"), auth_secret())
+    except Auth.exceptions.HTTPException as refused:
+        return JSONResponse(
+            {"detail": refused.detail}, status_code=refused.status_code, headers=refused.headers
+        )
+    return JSONResponse({"graph_id": GRAPH_ID, "user": user["identity"]})
+
+
 app = Starlette(
-    routes=[Route("/chatbot/model", model_info), *chat_routes("/chat")],
+    routes=[
+        Route("/chatbot/model", model_info),
+        Route("/chatbot/me", whoami),
+        *chat_routes("/chat"),
+    ],
     middleware=[Middleware(RunInputValidation), Middleware(KeepTurnsOfDeletedRuns)],
     lifespan=lifespan,
 )

@@ -1,7 +1,6 @@
 // The server's API as the page reaches it: one base address, one bearer token (asked for
 // when the server answers 401 or 403, kept in localStorage), one error type.
 
-export const GRAPH_ID = "chatbot";
 export const TOKEN_KEY = "chatbot.token";
 export const API = new URL("..", document.baseURI).href.replace(/\/$/, "");
 
@@ -14,19 +13,6 @@ export class ApiError extends Error {
 }
 
 export const threadPath = (threadId) => `/threads/${encodeURIComponent(threadId)}`;
-
-/** The user the server knows this page as: the token's subject; "local" with auth off. */
-export function currentUser() {
-  const token = localStorage.getItem(TOKEN_KEY);
-  if (!token) return "local";
-  try {
-    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const claims = JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, "=")));
-    return String(claims.sub || "local");
-  } catch {
-    return "local";
-  }
-}
 
 let asking = null; // one sign-in dialog at a time, however many requests were refused
 
@@ -95,4 +81,23 @@ export async function request(path, { method = "GET", body, headers = {}, askFor
 export async function json(path, options) {
   const response = await request(path, options);
   return response.status === 204 ? null : response.json();
+}
+
+let known = null; // the server's /chatbot/me answer, and the token it was asked with
+
+/**
+ * The graph this page talks to and the user the server knows it as, from the server
+ * (`agent.GRAPH_ID`; the token's user as the auth handler reads it, else the local user):
+ * both are named once, in Python. Asked again when the token changes.
+ */
+export function whoami({ askForToken = true } = {}) {
+  const token = localStorage.getItem(TOKEN_KEY) || "";
+  if (!known || known.token !== token) {
+    const answer = json("/chatbot/me", { askForToken });
+    known = { token, answer };
+    answer.catch(() => {
+      if (known && known.answer === answer) known = null; // ask again next time
+    });
+  }
+  return known.answer;
 }

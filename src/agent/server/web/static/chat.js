@@ -1,6 +1,6 @@
 // The open conversation: opening one, starting one, and its runs (send, edit, regenerate,
 // stop), streamed into the message list.
-import { ApiError, GRAPH_ID, json, request, threadPath } from "./api.js";
+import { ApiError, json, request, threadPath, whoami } from "./api.js";
 import { textOf } from "./conversation.js";
 import { rememberLanguage, setLanguage } from "./language.js";
 import { renderMarkdown } from "./markdown.js";
@@ -76,9 +76,10 @@ async function streamRun({ input, checkpoint, keep, humanText }) {
   current.idKnown = new Promise((resolve) => (resolveId = resolve));
   state.run = current;
   els.stop.hidden = false;
-  const body = { assistant_id: GRAPH_ID, input, stream_mode: ["messages-tuple"] };
-  if (checkpoint) body.checkpoint = checkpoint;
   try {
+    const { graph_id: graphId } = await whoami();
+    const body = { assistant_id: graphId, input, stream_mode: ["messages-tuple"] };
+    if (checkpoint) body.checkpoint = checkpoint;
     const response = await request(`${threadPath(current.threadId)}/runs/stream`, { method: "POST", body });
     state.languageChanged = false;
     const location = response.headers.get("Content-Location") || "";
@@ -149,7 +150,8 @@ export async function stop() {
 /** Send a message: to the open thread (from the branch shown), or to a new one. */
 export async function send(text) {
   if (!state.threadId) {
-    const thread = await json("/threads", { method: "POST", body: { metadata: { graph_id: GRAPH_ID } } });
+    const { graph_id: graphId } = await whoami();
+    const thread = await json("/threads", { method: "POST", body: { metadata: { graph_id: graphId } } });
     state.threadId = thread.thread_id;
     state.threadTitle = "";
     state.history = [];

@@ -1,7 +1,7 @@
 // "What I remember about you": the user's long-term memory, read and edited through the
 // server's /store routes (namespace [user id, "memories"]). A module of its own, loaded
 // beside app.js; it shares only api.js (address, token, errors) with the chat.
-import { currentUser, json } from "./api.js";
+import { json, whoami } from "./api.js";
 
 // Each item names its own topic (agent/memory/topics.py is the table): nothing to keep in step here.
 // Items saved before topics existed name it "kind".
@@ -9,14 +9,23 @@ const topicOf = (item) => String(item.value.topic || item.value.kind || item.key
 const SEARCH_LIMIT = 1000; // as agent/memory/keeper.py RECALL_LIMIT
 const REFRESH_AFTER_MS = 1500; // after the conversation changes, once the reply is saved
 
-/** The store's answer; a 401 says to sign in rather than opening the chat's sign-in dialog. */
-async function call(method, path, body) {
+/** A 401 says to sign in rather than opening the chat's sign-in dialog. */
+async function signedIn(action) {
   try {
-    return await json(path, { method, body, askForToken: false });
+    return await action();
   } catch (error) {
     if (error.status === 401) throw new Error("Sign in to see what I remember about you.");
     throw error;
   }
+}
+
+/** The store's answer. */
+const call = (method, path, body) => signedIn(() => json(path, { method, body, askForToken: false }));
+
+/** The namespace of the user's facts: [user id, "memories"], the user as the server knows it. */
+async function memories() {
+  const { user } = await signedIn(() => whoami({ askForToken: false }));
+  return [user, "memories"];
 }
 
 const panel = document.getElementById("memory-panel");
@@ -112,9 +121,8 @@ function showPanel(panel) {
 
   async function load() {
     try {
-      const user = currentUser();
       const found = await call("POST", "/store/items/search", {
-        namespace_prefix: [user, "memories"],
+        namespace_prefix: await memories(),
         limit: SEARCH_LIMIT,
       });
       // Newest first: what was just learnt is what the user looks for.
@@ -142,7 +150,8 @@ function showPanel(panel) {
       updated_at: new Date().toISOString().slice(0, 19) + "+00:00",
     };
     try {
-      await call("PUT", "/store/items", { namespace: [currentUser(), "memories"], key: item.key, value, index: false });
+      const namespace = await memories();
+      await call("PUT", "/store/items", { namespace, key: item.key, value, index: false });
     } catch (error) {
       showError(error.message);
     }
@@ -150,10 +159,10 @@ function showPanel(panel) {
   }
 
   async function forgetFacts(keys) {
-    const user = currentUser();
     try {
+      const namespace = await memories();
       for (const key of keys) {
-        await call("DELETE", "/store/items", { namespace: [user, "memories"], key });
+        await call("DELETE", "/store/items", { namespace, key });
       }
     } catch (error) {
       showError(error.message);

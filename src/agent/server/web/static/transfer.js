@@ -1,6 +1,6 @@
 // Export Markdown / Export JSON of the conversation shown, and Import of a JSON export.
 // The formats and checks are conversation.js's (the same as `chatbot export` / `import`).
-import { ApiError, GRAPH_ID, json } from "./api.js";
+import { ApiError, json, whoami } from "./api.js";
 import { exportJson, exportMarkdown, exportTitle, finalNode, importRequest, readExport } from "./conversation.js";
 import { openThread } from "./chat.js";
 import { els, notify, state } from "./page.js";
@@ -41,11 +41,12 @@ export function downloadJson() {
 /** Open a JSON export as a new conversation: same messages, no model call. */
 export async function importConversation(file) {
   let read, asNode;
+  const { graph_id: graphId } = await whoami();
   try {
     read = readExport(await file.text());
     // One request creates the thread and writes its messages as the node that ends a turn
     // (from the graph's own drawing), so nothing is left to run and no model is called.
-    asNode = finalNode(await json(`/assistants/${GRAPH_ID}/graph`));
+    asNode = finalNode(await json(`/assistants/${graphId}/graph`));
   } catch (err) {
     if (err instanceof ApiError) throw err; // the server's own words
     throw new ApiError(`Cannot import ${file.name}: ${err.message}`); // the file's or the graph's fault
@@ -53,7 +54,7 @@ export async function importConversation(file) {
   const { title, language, messages } = read;
   const thread = await json("/threads", {
     method: "POST",
-    body: importRequest(title, language, messages, GRAPH_ID, asNode),
+    body: importRequest(title, language, messages, graphId, asNode),
   });
   await loadThreads();
   await openThread(thread.thread_id);
