@@ -21,7 +21,7 @@ from agent.conversation.context import Context
 from agent.conversation.prompt import TokenCounter, message_text
 from agent.conversation.summary import (
     bound_summary,
-    fold_chunks,
+    fold_chunks_through,
     needs_folding,
     split_for_folding,
     summarizer_prompt,
@@ -149,10 +149,11 @@ class Housework:
         # Urgent once replies leave out turns no summary covers: then a reply may wait
         # for a summarizer call rather than let a user who never pauses starve the fold.
         # Begun early, it is done only between replies, and a reply that cuts in ends it.
+        # Each chunk's summary is saved as it is written, so a cut loses one call at most.
         urgent = tokens([system, *recent]) > budget
         patience = Patience()
         text = summary.text
-        for chunk in fold_chunks(older):
+        for chunk, chunk_through in fold_chunks_through(older):
             prompt = summarizer_prompt(text, chunk, budget, self.language)
             call = partial(ask, summarizer, prompt)
             if urgent:
@@ -160,9 +161,10 @@ class Housework:
             elif (early := await model_gate().unless_cut(call)) is not None:
                 reply = early
             else:
-                return False  # begun early and cut by a reply: the next turn tries again
+                return False  # begun early and cut by a reply: the next turn goes on from here
             text = bound_summary(message_text(reply), budget, tokens)
-        await summaries.save(self.summary_store, user, thread_id, summaries.Summary(text, through))
+            folded = summaries.Summary(text, chunk_through)
+            await summaries.save(self.summary_store, user, thread_id, folded)
         return True
 
     async def warm_up(self) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Sequence
 from itertools import pairwise
 from typing import Any
 
+import pytest
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -216,3 +218,62 @@ def test_folding_keeps_newest_whole_turns_starting_on_a_human_message() -> None:
     assert older and kept
     assert isinstance(kept[0], HumanMessage)
     assert count_tokens(kept) <= 100
+
+
+async def test_a_fold_cut_between_its_calls_keeps_what_it_folded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An early fold longer than a user's pause: each summarizer call's work is kept."""
+    from langgraph.store.memory import InMemoryStore
+
+    from agent import chores
+    from agent.conversation import summaries
+    from agent.models.gate import ModelGate
+    from agent.turn import Thread
+
+    gate = ModelGate(exclusive=True)  # the embedded model's: a reply cuts background calls
+    monkeypatch.setattr(chores, "model_gate", lambda: gate)
+    second_call, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def summarize(prompt: list[BaseMessage]) -> str:
+        calls.append(message_text(prompt[-1]))
+        if len(calls) == 2:  # a user's message arrives during the second call
+            second_call.set()
+            release.wait(timeout=30)
+        return f"Summary of call {len(calls)}."
+
+    messages: list[Any] = []
+    for n in range(12):
+        messages += [
+            HumanMessage(f"Message {n}.", id=f"h{n}"),
+            AIMessage(f"Reply {n}.", id=f"a{n}"),
+        ]
+
+    def ten_each(prompt: Sequence[BaseMessage]) -> int:  # 24 messages: 240 of 250 tokens
+        return sum(0 if isinstance(m, SystemMessage) else 10 for m in prompt)
+
+    store = InMemoryStore()
+    work = chores.Housework(
+        store,
+        Thread("u", "t", remembering=False),
+        messages,
+        Context(max_history_tokens=250),
+        "English",
+        RecordingChatModel(reply=summarize),
+        count=ten_each,
+    )
+    fold = asyncio.create_task(work.fold())
+    await asyncio.to_thread(second_call.wait, 30)
+    async with gate.replying():  # the reply cuts the fold's second call
+        pass
+    assert await fold is False
+    release.set()
+
+    # The first call's summary is kept, through the reply before the next call's first message.
+    assert await summaries.latest(store, "u", "t", messages) == summaries.Summary(
+        "Summary of call 1.", "a3"
+    )
+    assert "Message 0." in calls[0] and "Message 3." in calls[0] and "Message 4." not in calls[0]
+    assert await work.fold() is False  # what is left fits: no summarizer call is repeated
+    assert len(calls) == 2

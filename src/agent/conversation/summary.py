@@ -97,6 +97,22 @@ def fold_chunks(older: Sequence[BaseMessage]) -> list[list[BaseMessage]]:
     return [said[start : start + FOLD_CHUNK] for start in range(0, len(said), FOLD_CHUNK)]
 
 
+def fold_chunks_through(older: Sequence[BaseMessage]) -> list[tuple[list[BaseMessage], str]]:
+    """Return :func:`fold_chunks` of ``older``, each with the id a summary of it runs through.
+
+    A chunk's summary covers everything before the next chunk's first message
+    (the replies between included), and the last chunk's all of ``older``: a
+    fold cut between two chunks keeps the summary of the first, and the next
+    fold starts on a human message.
+    """
+    said = [index for index, message in enumerate(older) if message.type == "human"]
+    starts = said[::FOLD_CHUNK]
+    ends = [start - 1 for start in starts[1:]] + [len(older) - 1]
+    return [
+        (chunk, str(older[end].id)) for chunk, end in zip(fold_chunks(older), ends, strict=True)
+    ]
+
+
 def summarizer_prompt(
     summary: str, older: Sequence[BaseMessage], budget: int, language: str
 ) -> list[BaseMessage]:
