@@ -11,6 +11,9 @@ thread folds every few turns:
   reading and typing);
 * **fold turns**: the first token of every turn whose prompt starts with a
   new summary (``summarized_through`` moved), against that median;
+* **the slowest ordinary turn**, against the median: a reply that waited for a
+  fold still under way (one the replies already need is let finish) shows here,
+  on the turns just before a new summary;
 * **after a statement**: a user says something about themselves and, the
   instant that reply's stream ends, sends the next message: its first token
   against the median (memory extraction of the statement is due right then);
@@ -19,7 +22,7 @@ thread folds every few turns:
   conversation would know it.
 
 Prints every turn, then a table and ``first_token: median_ms=... fold_ratio_max=...
-statement_ratio_max=... known_after_s_max=...``. Runs against whatever code the
+slowest_ratio=... statement_ratio_max=... known_after_s_max=...``. Runs against whatever code the
 ``agent`` package is (put another checkout's ``src`` first on ``PYTHONPATH`` to
 measure it: the server is started from that checkout).
 
@@ -122,7 +125,7 @@ async def seconds_until_known(client: LangGraphClient, word: str, since: float) 
 async def measure(url: str, folds: int, pause: float) -> dict[str, Any]:
     """Drive the threads and return every figure; ``pause`` seconds pass between turns."""
     client = get_client(url=url, api_key=None)
-    ordinary: list[float] = []
+    ordinary: list[tuple[int, float]] = []
     fold_turns: list[tuple[int, float]] = []
     thread = (await client.threads.create())["thread_id"]
     turn, marker = 0, None
@@ -136,9 +139,9 @@ async def measure(url: str, folds: int, pause: float) -> dict[str, Any]:
         if folded:
             fold_turns.append((turn, ms))
         elif turn > 1:
-            ordinary.append(ms)
+            ordinary.append((turn, ms))
         print(f"turn {turn:>3}: first token {ms:7.0f} ms{'  (new summary)' if folded else ''}")
-    median = statistics.median(ordinary)
+    median = statistics.median(ms for _, ms in ordinary)
     after_statement: list[float] = []
     known_after: list[float | None] = []
     for statement, word in STATEMENTS:
@@ -155,6 +158,7 @@ async def measure(url: str, folds: int, pause: float) -> dict[str, Any]:
     await client.http.client.aclose()
     return {
         "median_ms": median,
+        "slowest_ordinary": max(ordinary, key=lambda turn_ms: turn_ms[1]),
         "fold_turns": fold_turns,
         "after_statement_ms": after_statement,
         "known_after_s": known_after,
@@ -168,6 +172,10 @@ def report(figures: dict[str, Any]) -> None:
     print("| measured | first token | vs median |\n|---|---:|---:|")
     for turn, ms in figures["fold_turns"]:
         print(f"| turn {turn} (new summary) | {ms:.0f} ms | {ms / median:.2f}x |")
+    slowest_turn, slowest_ms = figures["slowest_ordinary"]
+    print(
+        f"| turn {slowest_turn} (slowest ordinary) | {slowest_ms:.0f} ms | {slowest_ms / median:.2f}x |"
+    )
     for ms in figures["after_statement_ms"]:
         print(f"| right after a statement | {ms:.0f} ms | {ms / median:.2f}x |")
     fold_ratio = max(ms for _, ms in figures["fold_turns"]) / median
@@ -176,6 +184,7 @@ def report(figures: dict[str, Any]) -> None:
     known_text = f"{max(known):.1f}" if len(known) == len(figures["known_after_s"]) else "never"
     print(
         f"first_token: median_ms={median:.0f} fold_ratio_max={fold_ratio:.2f} "
+        f"slowest_ratio={slowest_ms / median:.2f} "
         f"statement_ratio_max={statement_ratio:.2f} known_after_s_max={known_text}"
     )
 
