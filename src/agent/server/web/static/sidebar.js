@@ -84,24 +84,26 @@ function threadItem(thread) {
   open.append(title, time);
   open.addEventListener("click", () => guard(() => hooks.open(thread.thread_id)));
 
-  const rename = document.createElement("button");
-  rename.type = "button";
-  rename.className = "thread-icon";
-  rename.append(icon(PENCIL));
-  rename.setAttribute("aria-label", `Rename conversation: ${title.textContent}`);
-  rename.title = "Rename conversation";
-  rename.addEventListener("click", () => startRename(item, thread));
-
-  const remove = document.createElement("button");
-  remove.type = "button";
-  remove.className = "thread-icon thread-delete";
-  remove.append(icon(TRASH));
-  remove.setAttribute("aria-label", `Delete conversation: ${title.textContent}`);
-  remove.title = "Delete conversation";
-  remove.addEventListener("click", () => guard(() => deleteThread(thread.thread_id, title.textContent)));
+  const label = title.textContent;
+  const rename = iconButton(PENCIL, "thread-icon", "Rename conversation", label, () => startRename(item, thread));
+  const remove = iconButton(TRASH, "thread-icon thread-delete", "Delete conversation", label, () =>
+    guard(() => deleteThread(thread.thread_id, label)),
+  );
 
   item.append(open, rename, remove);
   return item;
+}
+
+/** A button that shows only an icon; `action` and the thread's title name it for screen readers. */
+function iconButton(path, className, action, threadTitle, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = className;
+  b.append(icon(path));
+  b.setAttribute("aria-label", `${action}: ${threadTitle}`);
+  b.title = action;
+  b.addEventListener("click", onClick);
+  return b;
 }
 
 function startRename(item, thread) {
