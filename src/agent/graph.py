@@ -99,24 +99,27 @@ def build_graph(
             return {}
         context = runtime.context or Context()
         thread = thread_of(context, get_config())
-        newest = message_text(messages[-1])
-        language = await reply_language_async(
-            state.get("language"), newest, state.get("reply_language")
-        )
-        summary, facts = await what_is_known(runtime.store, thread, messages, context.summarize)
-        if context.summarize and not summary.through:
-            summary = _from_state(state)
-        system = system_message(context, language, summary.text, facts, newest)
-        recent = remind_language(unsummarized(messages, summary.through), language)
-        prompt = compose(system, recent, context, await counter(count, [system, *recent]))
-        if not any(isinstance(message, HumanMessage) for message in prompt):
-            raise ValueError(
-                "The newest message does not fit in the token budget "
-                f"(max_history_tokens={context.max_history_tokens}): "
-                "send a shorter message or raise max_history_tokens."
-            )
-        model = model_loader(await named(context))
+        # Held from the start, not just for the model call: the embedded model's server
+        # also counts the prompt's tokens, and a background call in flight there would
+        # make the counting (so the reply) wait for it, uncut.
         async with model_gate().replying():
+            newest = message_text(messages[-1])
+            language = await reply_language_async(
+                state.get("language"), newest, state.get("reply_language")
+            )
+            summary, facts = await what_is_known(runtime.store, thread, messages, context.summarize)
+            if context.summarize and not summary.through:
+                summary = _from_state(state)
+            system = system_message(context, language, summary.text, facts, newest)
+            recent = remind_language(unsummarized(messages, summary.through), language)
+            prompt = compose(system, recent, context, await counter(count, [system, *recent]))
+            if not any(isinstance(message, HumanMessage) for message in prompt):
+                raise ValueError(
+                    "The newest message does not fit in the token budget "
+                    f"(max_history_tokens={context.max_history_tokens}): "
+                    "send a shorter message or raise max_history_tokens."
+                )
+            model = model_loader(await named(context))
             reply = await ask(model, prompt)
         schedule(
             runtime.store, thread, [*messages, cast(AnyMessage, reply)], context, language, summary
