@@ -129,8 +129,10 @@ class Housework:
     async def fold(self) -> bool:
         """Fold the oldest turns the summary lacks when the prompt nears its budget.
 
-        Returns whether a new summary was saved. A fold saved already (the same
-        last message) is not done again.
+        Returns whether it folded all it set out to. Each summarizer call's
+        summary is saved as it is written, so a fold cut by a reply (False) may
+        have saved part of its work; the next one goes on from there. A fold
+        saved already (the same last message) is not done again.
         """
         summary, facts = await self._read(summarize=True)
         system = self._system(summary.text, facts)
