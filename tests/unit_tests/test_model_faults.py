@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
@@ -137,3 +140,22 @@ async def test_other_servers_get_no_reply_cap(model_url: str) -> None:
     await turn(build_graph().compile(checkpointer=InMemorySaver()), "Hi")
     assert fake.settings.last_request["model"] == "fake"
     assert not {"max_tokens", "max_completion_tokens"} & set(fake.settings.last_request)
+
+
+def test_a_request_that_waited_across_a_reset_takes_nothing_from_the_next_script(
+    model_url: str,
+) -> None:
+    """A scripted delay outliving its test (a dev server killed mid-turn) must not take the
+    next test's reply: that stole replies in CI, one test's turns answered out of order."""
+    asked = {"model": "x", "messages": [{"role": "user", "content": "late"}]}
+    fake.settings.delay_s = 3.0
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        late = pool.submit(httpx.post, f"{model_url}/chat/completions", json=asked, timeout=30)
+        while fake.settings.requests == 0 and not late.done():
+            time.sleep(0.01)
+        fake.settings.reset()  # the next test's script, while the late request still waits
+        fake.settings.replies = ["For the next test."]
+        refused = late.result()
+    assert refused.status_code == 503 and "ended while it waited" in refused.text
+    answered = httpx.post(f"{model_url}/chat/completions", json=asked, timeout=30)
+    assert answered.json()["choices"][0]["message"]["content"] == "For the next test."

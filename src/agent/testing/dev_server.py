@@ -30,6 +30,9 @@ CHATBOT_CLI = Path(sys.executable).with_name("chatbot")
 STARTUP_TIMEOUT_S = 300.0
 _API_LINE = re.compile(r"API: (?:\x1b\[[0-9;]*m)?(http://[\w.\-]+:\d+)")
 
+RUNNING: list[DevServer] = []
+"""The servers this process has started and not stopped (for failure reports)."""
+
 
 def _absolute(path_spec: str) -> str:
     file, _, attribute = path_spec.partition(":")
@@ -117,6 +120,7 @@ class DevServer:
             start_new_session=True,
         )
         log.close()
+        RUNNING.append(self)
         self.url = self._wait_until_ready()
         return self.url
 
@@ -126,6 +130,7 @@ class DevServer:
         url = ""
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"langgraph dev exited early:\n{self.log()}")
             if not url and (match := _API_LINE.search(self.log())):
                 url = match.group(1)
@@ -145,6 +150,7 @@ class DevServer:
 
     def stop(self, sig: signal.Signals = signal.SIGINT) -> None:
         """Stop the server (SIGINT: a clean shutdown that flushes its state) and its children."""
+        RUNNING[:] = [server for server in RUNNING if server is not self]
         if self.process is None or self.process.poll() is not None:
             return
         os.killpg(self.process.pid, sig)

@@ -107,12 +107,36 @@ class Settings:
     counted: list[str] = field(default_factory=list)
     """Texts the tokenizer endpoint was asked to count."""
 
+    script: int = 0
+    """Bumped by every :meth:`reset`. A request that waited across a reset (a scripted delay
+    outliving its test) belongs to the script before, and takes nothing from this one."""
+
     def reset(self) -> None:
         """Go back to answering every request at once with :data:`REPLY`, counts at zero."""
+        script = self.script + 1
         self.__dict__.update(vars(Settings()))
+        self.script = script
 
 
 settings = Settings()
+
+_stopped: set[int] = set()
+"""Ports of the servers :func:`running` has stopped (until a new one takes the port)."""
+
+
+def _refused(why: str) -> Response:
+    return JSONResponse({"error": {"message": why, "type": "server_error"}}, status_code=503)
+
+
+def _stopped_server(request: Request) -> int | None:
+    """Return the port of a stopped server ``request`` reached, None if it still serves.
+
+    The :data:`settings` are shared by every server of the process: a request
+    late to a stopped one must not take the next test's scripted reply.
+    """
+    server = request.scope.get("server")
+    port = server[1] if server else None
+    return port if port in _stopped else None
 
 
 def _chunk(completion_id: str, model: str, delta: dict[str, str], finish: str | None) -> str:
@@ -183,6 +207,9 @@ async def _body_cut_short(text: str, fault: int | str | None) -> AsyncIterator[s
 
 async def chat_completions(request: Request) -> Response:
     """Answer a chat completion request as :data:`settings` scripts it."""
+    if stopped := _stopped_server(request):
+        return _refused(f"the scripted model on port {stopped} was stopped")
+    script = settings.script
     payload = await request.json()
     purpose = request.headers.get(PURPOSE_HEADER, "reply")
     settings.requests += 1
@@ -193,10 +220,15 @@ async def chat_completions(request: Request) -> Response:
         await asyncio.sleep(settings.delay_s)
     if settings.purpose_delay_s.get(purpose):
         await asyncio.sleep(settings.purpose_delay_s[purpose])
+    ended = "the script this request was sent under ended while it waited"
+    if settings.script != script:
+        return _refused(ended)
     fault = settings.failures.pop(0) if settings.failures else None
     if fault == "timeout":
         await asyncio.sleep(settings.hang_s)
-    elif isinstance(fault, int) or (fault == "error-event" and not payload.get("stream")):
+        if settings.script != script:
+            return _refused(ended)
+    if isinstance(fault, int) or (fault == "error-event" and not payload.get("stream")):
         status = fault if isinstance(fault, int) else 500
         error = {"message": f"scripted failure {status}", "type": "server_error", "code": status}
         return JSONResponse({"error": error}, status_code=status)
@@ -279,9 +311,11 @@ def running(host: str = "127.0.0.1") -> Iterator[str]:
     port = free_port(host)
     settings.reset()
     server = serve_in_thread(port, host)
+    _stopped.discard(port)
     try:
         yield f"http://{host}:{port}/v1"
     finally:
+        _stopped.add(port)
         server.should_exit = True
         settings.reset()
 
