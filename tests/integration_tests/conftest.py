@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import re
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,17 @@ from langgraph_sdk.client import LangGraphClient
 from playwright.sync_api import Browser, sync_playwright
 
 from agent.models.local.launcher import free_port
-from agent.testing.dev_server import DevServer, write_config
+from agent.testing import scripted_model
+from agent.testing.dev_server import RUNNING, DevServer, write_config
 
 from .browser import CHROMIUM, CHROMIUM_FLAGS
 
 INTEGRATION_DIR = Path(__file__).resolve().parent
+
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
+
+LOG_LINES_ON_FAILURE = 200
+"""Lines of each running server's log a failed test's report shows."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -23,6 +30,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if INTEGRATION_DIR in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Show what the servers saw when a test fails: a flaky failure in CI explains itself.
+
+    Adds the end of every running dev server's log and, when the scripted model
+    was asked anything, the purpose of each request in order.
+    """
+    report: pytest.TestReport = yield
+    if report.failed:
+        for server in RUNNING:
+            plain = ANSI_COLOUR.sub("", server.log())
+            tail = "\n".join(plain.splitlines()[-LOG_LINES_ON_FAILURE:])
+            report.sections.append((f"dev server log ({server.log_path})", tail))
+        if scripted_model.settings.purposes:
+            asked = ", ".join(scripted_model.settings.purposes)
+            report.sections.append(("scripted model requests, in order", asked))
+    return report
 
 
 def start_server(workdir: Path) -> DevServer:
