@@ -82,13 +82,14 @@ class Housework:
         return self.store if self.store is not None else THREADLESS_SUMMARIES
 
     async def do(self, used: summaries.Summary) -> None:
-        """Warm up, fold, learn, then warm up again if the prompt's start changed.
+        """Warm up, fold (warming up after each new summary), learn, warm up if it learnt.
 
         ``used`` is the summary the reply used; one that only the thread's state
         held (folded before summaries moved to the store) is saved there first.
         A warm-up comes first: it is short (the last exchange), and the next
         reply reuses it. Then the fold (memory can wait a turn, a reply short
-        of its turns cannot), then memory.
+        of its turns cannot), then memory. Every change to the prompt's start
+        is read ahead at once, so a reply that comes mid-fold finds it read.
         """
         user, thread_id = self.thread.user_id, self.thread.thread_id
         if used.through and not await summaries.exists(
@@ -98,9 +99,10 @@ class Housework:
         reads_ahead = _reads_prompts_ahead()
         if reads_ahead:
             await self.warm_up()
-        folded = self.context.summarize and await self.fold()
+        if self.context.summarize:
+            await self.fold(read_ahead=reads_ahead)
         learnt = self.thread.remembering and await self.learn()
-        if reads_ahead and (folded or learnt):
+        if reads_ahead and learnt:
             await self.warm_up()
 
     async def _read(self, summarize: bool) -> tuple[summaries.Summary, list[Fact]]:
@@ -126,13 +128,16 @@ class Housework:
         user, thread_id = self.thread.user_id, self.thread.thread_id
         return bool(await learning.learn(self.store, user, thread_id, self.messages, extract))
 
-    async def fold(self) -> bool:
+    async def fold(self, read_ahead: bool = False) -> bool:
         """Fold the oldest turns the summary lacks when the prompt nears its budget.
 
         Returns whether it folded all it set out to. Each summarizer call's
         summary is saved as it is written, so a fold cut by a reply (False) may
         have saved part of its work; the next one goes on from there. A fold
-        saved already (the same last message) is not done again.
+        saved already (the same last message) is not done again. With
+        ``read_ahead``, each saved summary's prompt is read ahead (:meth:`warm_up`)
+        before the next call: a new summary changes the prompt's start, which a
+        reply would otherwise read cold, and a fold outlasts a user's pause.
         """
         summary, facts = await self._read(summarize=True)
         system = self._system(summary.text, facts)
@@ -167,6 +172,8 @@ class Housework:
             text = bound_summary(message_text(reply), budget, tokens)
             folded = summaries.Summary(text, chunk_through)
             await summaries.save(self.summary_store, user, thread_id, folded)
+            if read_ahead:
+                await self.warm_up()  # cut by a reply, it leaves that reply less to read
         return True
 
     async def warm_up(self) -> None:

@@ -277,3 +277,48 @@ async def test_a_fold_cut_between_its_calls_keeps_what_it_folded(
     assert "Message 0." in calls[0] and "Message 3." in calls[0] and "Message 4." not in calls[0]
     assert await work.fold() is False  # what is left fits: no summarizer call is repeated
     assert len(calls) == 2
+
+
+async def test_each_new_summary_is_read_ahead_and_the_next_reply_starts_as_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the embedded model, a fold's new summary changes the prompt's start: each one
+    saved is read ahead before the next summarizer call, and every reply's prompt begins
+    with what was read last, so a reply that comes mid-fold has no prompt to read cold."""
+    from agent import chores
+
+    monkeypatch.setattr(chores, "_reads_prompts_ahead", lambda: True)
+    asked: list[tuple[str, list[BaseMessage]]] = []
+
+    def answer(prompt: list[BaseMessage]) -> str:
+        kind = "summary" if is_summary_request(prompt) else "chat"
+        asked.append((kind, list(prompt)))
+        return f"Summary number {len(asked)}." if kind == "summary" else "Fine, thanks."
+
+    model = RecordingChatModel(reply=answer)
+    graph = build_graph(lambda _context: model).compile(checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "read-ahead"}}
+    context = Context(max_history_tokens=BUDGET)
+    calls_per_fold: list[int] = []
+    for turn in range(1, 61):
+        before = len(asked)
+        text = f"Small talk number {turn}, nice weather today."
+        await graph.ainvoke(
+            {"messages": [{"role": "user", "content": text}]}, config, context=context
+        )
+        kind, reply = asked[before]  # the reply is asked for first
+        assert kind == "chat" and message_text(reply[-1]).startswith(text)
+        if before:
+            read_last = asked[before - 1]
+            assert read_last[0] == "chat", f"turn {turn}: the reply came after a summary"
+            assert reply[: len(read_last[1])] == read_last[1], f"turn {turn} read cold"
+        await drained()
+        calls_per_fold.append(sum(kind == "summary" for kind, _ in asked[before:]))
+
+    assert max(calls_per_fold) >= 2, "a fold took several summarizer calls"
+    kinds = [kind for kind, _ in asked]
+    folded = [index for index, kind in enumerate(kinds) if kind == "summary"]
+    for index in folded:
+        summary = f"Summary number {index + 1}."
+        kind, read = asked[index + 1]
+        assert kind == "chat" and summary in message_text(read[0]), "read before anything else"
