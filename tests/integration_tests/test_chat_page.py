@@ -206,6 +206,46 @@ def test_a_401_asks_for_a_token_keeps_it_and_retries(page: Page, dev_server: Dev
     assert page.evaluate("localStorage.getItem('chatbot.token')") == "s3cret"
 
 
+def test_a_401_to_the_memory_panel_still_lets_a_message_ask_for_a_token(
+    page: Page, dev_server: DevServer
+) -> None:
+    """The memory panel never opens the sign-in dialog; a message sent while its
+    /chatbot/me is in flight shares that request, and when it is refused the message
+    asks for a token itself instead of failing."""
+    held: list[Route] = []
+    refused = 0
+
+    def needs_token(route: Route) -> None:
+        nonlocal refused
+        if route.request.headers.get("authorization") == "Bearer s3cret":
+            route.continue_()
+        elif not held:
+            held.append(route)  # the panel's: answered below, once the message has asked too
+        else:
+            refused += 1
+            route.fulfill(status=401, body='{"detail": "Unauthorized"}')
+
+    page.route("**/chatbot/me", needs_token)
+    page.goto(f"{dev_server.url}/chat/")
+    page.get_by_role("heading", name="What I remember about you").click()
+    for _ in range(300):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1, "the memory panel asked who the user is"
+    _send(page, "Hello there")
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()  # it is sending
+    held[0].fulfill(status=401, body='{"detail": "Unauthorized"}')
+
+    dialog = page.get_by_role("dialog", name="Sign in")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Access token").fill("s3cret")
+    dialog.get_by_role("button", name="Continue").click()
+    _wait_reply(page, 2)
+    expect(page.locator("#messages .message.failed")).to_have_count(0)
+    assert refused == 1, "the message asked once more, then with the token"
+
+
 def test_page_is_readable_on_a_narrow_screen(browser: Browser, dev_server: DevServer) -> None:
     with open_page(browser, dev_server.url, viewport={"width": 375, "height": 720}) as tab:
         tab.goto(f"{dev_server.url}/chat/")

@@ -94,9 +94,17 @@ export function whoami({ askForToken = true } = {}) {
   const token = localStorage.getItem(TOKEN_KEY) || "";
   if (!known || known.token !== token) {
     const answer = json("/chatbot/me", { askForToken });
-    known = { token, answer };
+    known = { token, answer, askForToken };
     answer.catch(() => {
       if (known && known.answer === answer) known = null; // ask again next time
+    });
+  }
+  if (askForToken && !known.askForToken) {
+    // Shared with a caller that would not open the sign-in dialog (the memory panel):
+    // refused for want of a token, this caller asks again, and may open it.
+    return known.answer.catch((error) => {
+      if (error.status === 401 || error.status === 403) return whoami({ askForToken });
+      throw error;
     });
   }
   return known.answer;
