@@ -36,10 +36,8 @@ SECRET = "cli-chat-app-test-secret-that-is-long-enough"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    # Memory off: its step would ask the scripted model too, and take a scripted reply.
-    with dev_server_with_scripted_model(
-        tmp_path_factory.mktemp("cli-app"), CHATBOT_REMEMBER="false"
-    ) as (running, _):
+    """A dev server with the scripted model (memory off, as every test server's default)."""
+    with dev_server_with_scripted_model(tmp_path_factory.mktemp("cli-app")) as (running, _):
         yield running
 
 
