@@ -51,9 +51,9 @@ from langchain_openai import ChatOpenAI
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from agent.conversation.likeness import fold
 from agent.memory import extraction
 from agent.memory.extraction import grounded
-from agent.memory.facts import fold
 from agent.models.local.launcher import embedded_model_server, free_port
 from agent.server.tokens import create_token
 from agent.testing.dev_server import DevServer, server_environment, write_config

@@ -22,6 +22,7 @@ from agent.conversation.prompt import TokenCounter, message_text
 from agent.conversation.summary import (
     bound_summary,
     fold_chunks_through,
+    merged,
     needs_folding,
     split_for_folding,
     summarizer_prompt,
@@ -169,7 +170,7 @@ class Housework:
                 reply = early
             else:
                 return False  # begun early and cut by a reply: the next turn goes on from here
-            text = bound_summary(message_text(reply), budget, tokens)
+            text = bound_summary(merged(text, message_text(reply)), budget, tokens)
             folded = summaries.Summary(text, chunk_through)
             await summaries.save(self.summary_store, user, thread_id, folded)
             if read_ahead:

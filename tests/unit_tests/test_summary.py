@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import AsyncIterator, Sequence
 from itertools import pairwise
@@ -28,6 +29,7 @@ from agent.conversation.prompts import (
     SUMMARY_SO_FAR,
 )
 from agent.conversation.summary import (
+    merged,
     split_for_folding,
     unsummarized,
 )
@@ -322,3 +324,76 @@ async def test_each_new_summary_is_read_ahead_and_the_next_reply_starts_as_read(
         summary = f"Summary number {index + 1}."
         kind, read = asked[index + 1]
         assert kind == "chat" and summary in message_text(read[0]), "read before anything else"
+
+
+@pytest.mark.parametrize(
+    ("so_far", "kept", "dropped"),
+    [
+        (
+            "The user's name is Tavita. The user's dog is Kowhai.",
+            "The user's name is Tavita; the user's dog is Kowhai. The user likes chess.",
+            "The spider has 8 legs.",
+        ),
+        (
+            "사용자의 이름은 재온이고 영월에 산다.",
+            "사용자의 이름은 재온이고 영월에 산다. 사용자는 서예를 좋아한다.",
+            "거미는 다리가 8개다.",
+        ),
+        (
+            "ユーザーの名前はユウトで、根室に住んでいる。",
+            "ユーザーの名前はユウトで、根室に住んでいる。猫を飼っている。",
+            "クモの足は8本です。",
+        ),
+        (
+            "L'utilisateur s'appelle Perrine et habite à Millau.",
+            "L'utilisateur s'appelle Perrine, habite à Millau et joue de la vielle.",
+            "Une araignée a huit pattes.",
+        ),
+    ],
+    ids=["English", "Korean", "Japanese", "French"],
+)
+def test_an_answer_that_drops_the_summary_so_far_is_added_after_it(
+    so_far: str, kept: str, dropped: str
+) -> None:
+    assert merged(so_far, kept) == kept, "a real merge is taken as it is"
+    assert merged(so_far, dropped) == f"{so_far} {dropped}", "nothing said before is lost"
+    assert merged("", dropped) == dropped, "the first summary is the answer"
+
+
+@pytest.mark.parametrize(
+    ("introduction", "name"),
+    [
+        ("Hi! I'm Tavita and my dog is called Kowhai.", "Tavita"),
+        ("안녕하세요, 저는 재온이고 영월에 살아요.", "재온"),
+        ("こんにちは、ユウトです。根室に住んでいます。", "ユウト"),
+        ("Salut ! Je m'appelle Perrine et j'habite à Millau.", "Perrine"),
+    ],
+    ids=["English", "Korean", "Japanese", "French"],
+)
+async def test_a_summarizer_that_forgets_what_it_was_given_loses_nothing(
+    introduction: str, name: str
+) -> None:
+    """A small model often answers a merge with the new messages alone: the first
+    thing the user said still reaches the prompt after many folds."""
+
+    def forgetful(prompt: list[BaseMessage]) -> str:
+        if not is_summary_request(prompt):
+            return "Noted."
+        new = message_text(prompt[-1]).split(NEW_MESSAGES, 1)[1]
+        return " ".join(re.findall(r'user: "([^"]*)"', new))  # the new messages alone
+
+    model = RecordingChatModel(reply=forgetful)
+    graph = build_graph(lambda _context: model).compile(checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": f"forgetful-{introduction[:8]}"}}
+    context = Context(max_history_tokens=BUDGET)
+    said = [introduction] + [f"Small talk number {turn}, nice weather." for turn in range(1, 60)]
+    for text in said:
+        await graph.ainvoke(
+            {"messages": [{"role": "user", "content": text}]}, config, context=context
+        )
+        await drained()
+    summaries_asked = [prompt for prompt in model.prompts if is_summary_request(prompt)]
+    assert len(summaries_asked) >= 4, "several folds, each given the summary so far"
+    last_reply_prompt = [p for p in model.prompts if not is_summary_request(p)][-1]
+    assert name in message_text(last_reply_prompt[0]), "the summary still names the user"
+    assert all(name not in message_text(m) for m in last_reply_prompt[1:]), "only the summary"

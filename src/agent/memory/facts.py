@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from agent.conversation.likeness import bigrams, fold
 from agent.conversation.prompts import MEMORY_HEADING
 from agent.memory.topics import topic_of, topic_rank
 
@@ -39,14 +39,6 @@ def now() -> str:
 def namespace(user_id: str) -> tuple[str, str]:
     """Return the store namespace of ``user_id``'s memory (it starts with the user id)."""
     return (user_id, NAMESPACE)
-
-
-def fold(text: str) -> str:
-    """Return ``text`` for comparing: NFKC, case-folded, without accents, spaces collapsed."""
-    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    # Recompose, or Hangul syllables stay split into their letters.
-    return " ".join(unicodedata.normalize("NFC", bare).split())
 
 
 def fact_key(topic: str, text: str) -> str:
@@ -140,12 +132,6 @@ def in_list_order(facts: Sequence[Fact]) -> list[Fact]:
     """Return ``facts`` as lists show them: topics in the table's order, newest first in each."""
     newest_first = sorted(facts, key=lambda fact: fact.updated_at, reverse=True)
     return sorted(newest_first, key=lambda fact: topic_rank(fact.topic))
-
-
-def bigrams(text: str) -> set[str]:
-    """Return the character pairs of ``text`` (folded, without spaces): any script, no word list."""
-    letters = "".join(char for char in fold(text) if char.isalnum())
-    return {letters[i : i + 2] for i in range(len(letters) - 1)} or set(letters)
 
 
 def relevance(fact: Fact, message: str) -> float:

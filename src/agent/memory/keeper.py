@@ -17,7 +17,8 @@ from typing import Any
 
 from langgraph.store.base import BaseStore, Item, SearchOp
 
-from agent.memory.facts import Fact, corrected, fold, in_list_order, namespace, now
+from agent.conversation.likeness import fold
+from agent.memory.facts import Fact, corrected, in_list_order, namespace, now
 from agent.memory.topics import topic_of
 
 RECALL_LIMIT = 1000
