@@ -29,6 +29,7 @@ from agent.conversation.prompts import (
     SUMMARY_SO_FAR,
 )
 from agent.conversation.summary import (
+    bound_summary,
     merged,
     split_for_folding,
     unsummarized,
@@ -397,3 +398,21 @@ async def test_a_summarizer_that_forgets_what_it_was_given_loses_nothing(
     last_reply_prompt = [p for p in model.prompts if not is_summary_request(p)][-1]
     assert name in message_text(last_reply_prompt[0]), "the summary still names the user"
     assert all(name not in message_text(m) for m in last_reply_prompt[1:]), "only the summary"
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "ユーザーの名前はユウトで、根室に住んでいて、毎朝港まで歩き、週末は灯台の写真を撮っている。"
+        * 6,
+        "The user's name is Tavita and the user's dog is Kowhai. " * 12,
+        "사용자의 이름은 재온이고 영월에 살며 주말마다 서예를 한다. " * 8,
+    ],
+    ids=["Japanese", "English", "Korean"],
+)
+def test_a_summary_past_its_share_is_cut_from_its_end_in_any_script(summary: str) -> None:
+    budget = 200
+    bounded = bound_summary(summary, budget, count_tokens)
+    assert bounded, "something is kept, even of a script written without spaces"
+    assert count_tokens([SystemMessage(bounded)]) <= budget // 4
+    assert summary.startswith(bounded), "the oldest part is kept, the newest cut"

@@ -158,12 +158,17 @@ def merged(so_far: str, answer: str) -> str:
 
 
 def bound_summary(text: str, budget: int, count: TokenCounter) -> str:
-    """Cut ``text`` at a word boundary so that it takes at most its share of the budget."""
+    """Cut ``text`` from its end so that it takes at most its share of the budget.
+
+    At a space where the text has one; inside a run of a script written without
+    spaces (Japanese, Chinese), which cutting by words would have dropped whole.
+    """
     limit = budget // SUMMARY_SHARE
-    words = text.split()
-    while words and count([SystemMessage(" ".join(words))]) > limit:
-        words = words[: max(0, len(words) * 9 // 10 - 1)]
-    return " ".join(words)
+    kept = " ".join(text.split())
+    while kept and count([SystemMessage(kept)]) > limit:
+        cut = kept[: len(kept) * 9 // 10]
+        kept = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return kept
 
 
 def _speaker(message: BaseMessage) -> str:
