@@ -149,12 +149,9 @@ def merged(so_far: str, answer: str) -> str:
     than :data:`MIN_KEPT_SHARE` of its character pairs) stays, before the answer;
     :func:`bound_summary` then cuts from the end, the newest.
     """
-    dropped = [
-        sentence
-        for sentence in _SENTENCE.findall(so_far)
-        if sentence.strip() and kept_share(sentence, answer) < MIN_KEPT_SHARE
-    ]
-    return " ".join([*(sentence.strip() for sentence in dropped), answer.strip()]).strip()
+    sentences = (sentence.strip() for sentence in _SENTENCE.findall(so_far))
+    dropped = [s for s in sentences if s and kept_share(s, answer) < MIN_KEPT_SHARE]
+    return " ".join([*dropped, answer.strip()]).strip()
 
 
 def bound_summary(text: str, budget: int, count: TokenCounter) -> str:
