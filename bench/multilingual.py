@@ -33,6 +33,12 @@ last, ``multilingual: reply_language=..% recall=..% ...``; writes
     .venv/bin/python -m bench.multilingual                 # 30 people, ~20 min on 2 cores
     .venv/bin/python -m bench.multilingual --quick         # 2 people per language
     .venv/bin/python -m bench.multilingual --languages ko,ja --people 3
+    .venv/bin/python -m bench.multilingual --held-out      # the held-out set: report only
+
+The people of :data:`LANGUAGES` are the tuning set; ``--held-out`` runs
+:data:`bench.multilingual_held_out.HELD_OUT` instead (three a language,
+written before tuning), which is run only to report how a change holds on
+people it was not shaped by.
 """
 
 from __future__ import annotations
@@ -476,6 +482,9 @@ LANGUAGES = (
 PEOPLE = [person for language in LANGUAGES for person in language.people]
 """Everyone of every language (the unit test that keeps names out of the prompts reads it)."""
 
+TUNING, HELD_OUT_SET = "tuning", "held-out"
+"""The two sets of people: the one changes are tuned against, and the one only reported."""
+
 DISTANCES = (1, 3)
 """Turns between the user's first message and the in-thread questions."""
 
@@ -783,6 +792,15 @@ async def one_person(
     return user
 
 
+def people_of(language: Language, people_set: str) -> tuple[Person, ...]:
+    """Return the people of ``language`` in the tuning or the held-out set."""
+    if people_set == HELD_OUT_SET:
+        from bench.multilingual_held_out import HELD_OUT
+
+        return HELD_OUT[language.code]
+    return language.people
+
+
 def git(*args: str) -> str:
     """Run git in the checkout (or worktree) the ``agent`` package under test comes from."""
     where = Path(agent.__file__).resolve().parent
@@ -790,7 +808,9 @@ def git(*args: str) -> str:
     return done.stdout.strip()
 
 
-def provenance(model: Path, seconds: float, people: int, restarts: int) -> dict[str, Any]:
+def provenance(
+    model: Path, seconds: float, people: int, restarts: int, people_set: str = TUNING
+) -> dict[str, Any]:
     """Describe where the figures come from: date, commit, model file, machine, versions."""
     cpu = platform.machine()
     with contextlib.suppress(OSError):
@@ -814,6 +834,7 @@ def provenance(model: Path, seconds: float, people: int, restarts: int) -> dict[
         "reply_cap_tokens": settings.MAX_REPLY_TOKENS.get(),
         "seconds": round(seconds),
         "people": people,
+        "people_set": people_set,
         "model_restarts": restarts,
     }
 
@@ -852,7 +873,8 @@ def markdown(facts: dict[str, Any], tallies: dict[str, Tally], total: Tally) -> 
         + (f" with uncommitted changes in src/ ({'; '.join(dirty)})" if dirty else "")
         + f"; model `{facts['model_file']}`; {facts['machine']}; "
         + f"replies capped at {facts['reply_cap_tokens']} tokens; temperature 0; "
-        + f"{facts['people']} people; {facts['seconds']} s; "
+        + f"{facts['people']} people ({facts.get('people_set', TUNING)} set); "
+        + f"{facts['seconds']} s; "
         + f"model server restarted {facts['model_restarts']} times "
         + "(`python -m bench.multilingual`).",
         "",
@@ -871,7 +893,8 @@ def write(out: Path, facts: dict[str, Any], tallies: dict[str, Tally], log: list
     """Write the results as JSON and Markdown under ``out``; return their path without suffix."""
     total = sum_of(tallies)
     out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"multilingual-{facts['commit'][:7] or 'unknown'}"
+    held_out = "held-out-" if facts.get("people_set") == HELD_OUT_SET else ""
+    stem = out / f"multilingual-{held_out}{facts['commit'][:7] or 'unknown'}"
     everyone = {**tallies, "all": total}
     results = {
         **facts,
@@ -908,7 +931,10 @@ async def main() -> None:
     """Run every person of the chosen languages; print and write the table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="2 people per language")
-    parser.add_argument("--people", type=int, help="people per language (default 5)")
+    parser.add_argument("--people", type=int, help="people per language (default: all)")
+    parser.add_argument(
+        "--held-out", action="store_true", help="run the held-out people (report only)"
+    )
     parser.add_argument(
         "--languages",
         default=",".join(language.code for language in LANGUAGES),
@@ -921,7 +947,8 @@ async def main() -> None:
     )
     args = parser.parse_args()
     os.environ[settings.MAX_REPLY_TOKENS.name] = str(args.reply_tokens)
-    per_language = args.people or (2 if args.quick else 5)
+    per_language = args.people or (2 if args.quick else None)
+    people_set = HELD_OUT_SET if args.held_out else TUNING
     codes = args.languages.split(",")
     chosen = [language for language in LANGUAGES if language.code in codes]
     started = time.monotonic()
@@ -936,7 +963,7 @@ async def main() -> None:
         for language in chosen:
             tallies[language.name] = Tally()
             began = time.monotonic()
-            for number, person in enumerate(language.people[:per_language]):
+            for number, person in enumerate(people_of(language, people_set)[:per_language]):
                 for attempt in range(2):  # a model server that died is restarted, once a person
                     try:
                         user = await one_person(graph, store, language, number, person, attempt)
@@ -956,7 +983,8 @@ async def main() -> None:
                         print(json.dumps(entry, ensure_ascii=False), flush=True)
             print(f"{language.name}: {time.monotonic() - began:.0f} s", flush=True)
             people = sum(1 for entry in log if "turns" in entry)
-            facts = provenance(model, time.monotonic() - started, people, server.restarts)
+            seconds = time.monotonic() - started
+            facts = provenance(model, seconds, people, server.restarts, people_set)
             stem = write(args.out, facts, tallies, log)
     finally:
         await server.stack.aclose()
