@@ -9,6 +9,16 @@ Cancelling the request closes its connection, and the model server stops
 generating at its next token; what it cannot stop is reading a prompt it has
 started, which bounds how long a reply can still wait.
 
+Whether a reply is being written and the start of a background call are
+decided together, under one lock: a reply that comes as a background call is
+woken finds it registered and cancels it before it begins, and a call woken
+as a reply comes finds that reply and waits again.
+
+One gate serves the whole process, whatever event loop a reply or a call
+runs on: the LangGraph server may run each run in an event loop of its own
+(``BG_JOB_ISOLATED_LOOPS``) while the housekeeping runs on its main loop.
+Waiters are woken, and calls cancelled, on their own loop.
+
 Work may be bounded (:class:`Patience`): after giving way a few times its
 calls run to their end even if a reply comes, which then waits for one call. Work that can wait
 (memory, a warm-up, a fold begun early) is not bounded; a fold the replies
@@ -23,9 +33,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -47,16 +59,39 @@ class Patience:
     left: int = MAX_PREEMPTIONS
 
 
+class GaveWay(Exception):
+    """A background call was cancelled to let a reply through."""
+
+
+def _on_its_loop(future: asyncio.Future[Any], action: Callable[[], object]) -> None:
+    """Do ``action`` to ``future`` now if it belongs to this thread's loop, else on its own loop."""
+    loop = future.get_loop()
+    try:
+        here = asyncio.get_running_loop()
+    except RuntimeError:
+        here = None
+    if loop is here:
+        action()  # at once: a task not started yet is then cancelled before it begins
+    else:
+        with contextlib.suppress(RuntimeError):  # its loop is closed: nothing waits there
+            loop.call_soon_threadsafe(action)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class ModelGate:
     """Lets replies through at once; background calls run only between replies."""
 
     def __init__(self, exclusive: bool = True) -> None:
         """Create a gate; ``exclusive`` False lets background calls run beside replies."""
         self.exclusive = exclusive
+        self._lock = threading.Lock()
         self._replies = 0
-        self._no_reply = asyncio.Event()
-        self._no_reply.set()
-        self._background: set[asyncio.Task[object]] = set()
+        self._waiters: list[asyncio.Future[None]] = []
+        self._background: set[asyncio.Task[Any]] = set()
         self.preemptions = 0
         """Background calls cancelled so far to let a reply through (for benchmarks)."""
 
@@ -66,17 +101,62 @@ class ModelGate:
         if not self.exclusive:
             yield
             return
-        self._replies += 1
-        self._no_reply.clear()
-        for task in list(self._background):
-            self.preemptions += 1
-            task.cancel(PREEMPTED)
+        with self._lock:
+            self._replies += 1
+            cut = list(self._background)
+            self.preemptions += len(cut)
+        for task in cut:
+            _on_its_loop(task, partial(task.cancel, PREEMPTED))
         try:
             yield
         finally:
-            self._replies -= 1
-            if not self._replies:
-                self._no_reply.set()
+            with self._lock:
+                self._replies -= 1
+                woken: list[asyncio.Future[None]] = []
+                if not self._replies:
+                    woken, self._waiters = self._waiters, []
+            for waiter in woken:
+                _on_its_loop(waiter, partial(_wake, waiter))
+
+    async def _start(self, call: Callable[[], Awaitable[T]], cuttable: bool) -> asyncio.Task[T]:
+        """Start ``call()`` once no reply is being written; a reply may cut it if ``cuttable``.
+
+        The check and the registration are one step under the lock, so no reply
+        can slip between them: a reply that comes after sees the call and cuts it.
+        """
+        loop = asyncio.get_running_loop()
+        while True:
+            with self._lock:
+                if not self._replies:
+                    task: asyncio.Task[T] = loop.create_task(_awaited(call))
+                    if cuttable:
+                        self._background.add(task)
+                    return task
+                waiter: asyncio.Future[None] = loop.create_future()
+                self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                with self._lock, contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+
+    async def _outcome(self, task: asyncio.Task[T]) -> T:
+        """Return what ``task`` returns; raise :class:`GaveWay` if a reply cut it."""
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                task.cancel()  # we are being cancelled ourselves (shutdown): stop the call
+                with contextlib.suppress(BaseException):
+                    await task  # the call has stopped before our caller goes on
+                raise
+            if not task.cancelled():
+                raise
+            raise GaveWay from None
+        finally:
+            with self._lock:
+                self._background.discard(task)
 
     async def background(
         self, call: Callable[[], Awaitable[T]], patience: Patience | None = None
@@ -88,24 +168,13 @@ class ModelGate:
         if not self.exclusive:
             return await call()
         while True:
-            await self._no_reply.wait()
-            task: asyncio.Task[T] = asyncio.ensure_future(call())
-            if patience is None or patience.left > 0:
-                self._background.add(task)  # a reply may cancel it
+            cuttable = patience is None or patience.left > 0
             try:
-                return await asyncio.shield(task)
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    task.cancel()  # we are being cancelled ourselves (shutdown): stop the call
-                    raise
-                if not task.cancelled():
-                    raise
+                return await self._outcome(await self._start(call, cuttable))
+            except GaveWay:
                 # The call gave way to a reply: wait for the replies to end, then send it again.
                 if patience is not None:
                     patience.left -= 1
-            finally:
-                self._background.discard(task)
 
     async def unless_cut(self, call: Callable[[], Awaitable[T]]) -> T | None:
         """Run ``call()`` when no reply is being written; give up (None) if a reply cuts in.
@@ -115,32 +184,23 @@ class ModelGate:
         """
         if not self.exclusive:
             return await call()
-        await self._no_reply.wait()
-        task: asyncio.Task[T] = asyncio.ensure_future(call())
-        self._background.add(task)
         try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                task.cancel()
-                raise
-            if not task.cancelled():
-                raise
+            return await self._outcome(await self._start(call, cuttable=True))
+        except GaveWay:
             return None
-        finally:
-            self._background.discard(task)
 
 
-_gates: dict[tuple[asyncio.AbstractEventLoop, bool], ModelGate] = {}
+async def _awaited(call: Callable[[], Awaitable[T]]) -> T:
+    return await call()
+
+
+_gates: dict[bool, ModelGate] = {}
+_gates_lock = threading.Lock()
 
 
 def gate(exclusive: bool) -> ModelGate:
-    """Return this event loop's gate for an endpoint that does (or not) one request at a time."""
-    loop = asyncio.get_running_loop()
-    key = (loop, exclusive)
-    if key not in _gates:
-        for stale in [k for k in _gates if k[0].is_closed()]:
-            del _gates[stale]
-        _gates[key] = ModelGate(exclusive)
-    return _gates[key]
+    """Return the process's gate for an endpoint that does (or not) one request at a time."""
+    with _gates_lock:
+        if exclusive not in _gates:
+            _gates[exclusive] = ModelGate(exclusive)
+        return _gates[exclusive]
