@@ -78,15 +78,20 @@ def build_graph(
         language: str,
         used: summaries.Summary,
     ) -> None:
-        """Queue the thread's housekeeping after a reply (``Housework.do``)."""
+        """Queue the thread's housekeeping after a reply (``Housework.do``).
+
+        The chore runs on the process's housekeeping loop (the server's main
+        loop, which may not be this run's), with the store open there.
+        """
+        keeper = housekeeper(1 if uses_embedded_model() else WORKERS)
 
         async def chores() -> None:
             model = model_loader(await named(context))
-            work = Housework(store, thread, messages, context, language, model, count)
+            home_store = keeper.store_for(store)
+            work = Housework(home_store, thread, messages, context, language, model, count)
             await work.do(used)
 
-        workers = 1 if uses_embedded_model() else WORKERS
-        housekeeper(workers).schedule(f"{thread.user_id}/{thread.thread_id}", chores)
+        keeper.schedule(f"{thread.user_id}/{thread.thread_id}", chores)
 
     async def call_model(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         """Answer the newest message at once, in the user's language, within the token budget.

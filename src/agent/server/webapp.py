@@ -5,6 +5,13 @@ server mounts these routes beside its API and runs this lifespan at start-up
 and shutdown, so starting the server starts the model and stopping it stops it.
 It also serves the browser chat page at ``/chat/`` (``agent.server.web``), and its
 middleware refuses malformed run input before the server touches a thread.
+
+The lifespan runs the process's housekeeping on the server's main loop
+(``agent.housekeeping``), with the store the server holds open there, and
+stops it first at shutdown: chores are cancelled and awaited before the model
+server and the store are closed. ``GET /chatbot/health`` tells an operator
+whether the background chores (warm-up, summary fold, memory) keep failing;
+the server's own ``/ok`` gives a custom app no way to add to its checks.
 """
 
 from __future__ import annotations
@@ -13,7 +20,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import cast
 
+from langgraph.store.base import BaseStore
 from langgraph_sdk import Auth
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -21,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from agent import GRAPH_ID, settings
+from agent import GRAPH_ID, chore_health, housekeeping, settings
 from agent.conversation import language
 from agent.models.endpoint import model_name, selected_kind
 from agent.models.local.launcher import embedded_model_server
@@ -57,7 +66,20 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
         stack.push_async_callback(_cancel, recovery)
         url_file = await asyncio.to_thread(announce_url)
         stack.push_async_callback(asyncio.to_thread, withdraw_url, url_file)
+        # Entered last, so left first: chores stop before the model server and the store close.
+        await stack.enter_async_context(housekeeping.serving(await _server_store()))
         yield
+
+
+async def _server_store() -> BaseStore | None:
+    """Return the store the server holds open on this (its main) loop, for the chores."""
+    try:
+        from langgraph_api.store import get_store  # type: ignore[import-untyped]
+
+        return cast(BaseStore, await get_store())
+    except Exception:
+        logger.exception("The server's store is not available; chores use each run's")
+        return None
 
 
 async def _cancel(task: asyncio.Task[int]) -> None:
@@ -89,9 +111,23 @@ async def whoami(request: Request) -> JSONResponse:
     return JSONResponse({"graph_id": GRAPH_ID, "user": user["identity"]})
 
 
+async def health(_: Request) -> JSONResponse:
+    """Tell an operator whether the background chores keep failing (503 when one does).
+
+    Each kind of chore (warm-up, summary fold, memory) with its failures in a
+    row, its last error and the fix, and how many chores wait and run now.
+    Not a liveness check: a failing fold must not restart the server (``/ok`` is that).
+    """
+    report = chore_health.report()
+    keeper = housekeeping.housekeeper()
+    report["housekeeping"] = {**keeper.counts(), "stopped": keeper.closed}
+    return JSONResponse(report, status_code=200 if report["ok"] else 503)
+
+
 app = Starlette(
     routes=[
         Route("/chatbot/model", model_info),
+        Route("/chatbot/health", health),
         Route("/chatbot/me", whoami),
         *chat_routes("/chat"),
     ],
