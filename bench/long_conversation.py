@@ -3,9 +3,11 @@
 Runs the production graph in process, on the product's SQLite checkpointer
 (in a temporary directory, with its default turn window), with an instant
 fake model for ``--turns`` turns and reports, at turns 10, 100 and 1,000, the
-tokens sent to the model at that turn and the graph's own milliseconds per turn
+tokens sent to the model at that turn, the summaries (count and kilobytes) the
+reply's store read returned, and the graph's own milliseconds per turn
 (the whole turn: the model answers at once and its prompt's tokens are counted
-afterwards; the median of the ten turns ending there). The default budget is
+afterwards; the median of the ten turns ending there). The summaries read do
+not depend on the machine's load; the milliseconds do. The default budget is
 one that ten turns fill, so turn 10 already shows a full prompt.
 Flat cost means both ratios 1,000/10 stay near 1 (target <= 1.2).
 
@@ -17,27 +19,36 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import tempfile
 import time
 from typing import Any
 
+from agent import LOCAL_USER
+from agent.conversation import summaries
 from agent.conversation.context import Context
 from agent.conversation.prompt import count_tokens
 from agent.graph import build_graph
 from agent.storage.checkpointer import checkpointer
 from agent.testing.fake_chat_model import RecordingChatModel
+from agent.turn import THREADLESS_SUMMARIES
 
 REPLY = "That sounds good, tell me more about it."
 
+THREAD = "bench"
 
-async def measure(turns: int, budget: int, summarize: bool) -> list[tuple[int, float]]:
-    """Return (prompt tokens of the answer, graph's own ms) for every turn."""
+Figures = tuple[int, float, int, int]
+"""A turn's prompt tokens, graph ms, summaries its reply read and their bytes."""
+
+
+async def measure(turns: int, budget: int, summarize: bool) -> list[Figures]:
+    """Return (prompt tokens, graph's own ms, summaries read, their bytes) for every turn."""
     model = RecordingChatModel(reply=lambda _prompt: REPLY)
-    config: Any = {"configurable": {"thread_id": "bench"}}
+    config: Any = {"configurable": {"thread_id": THREAD}}
     context = Context(max_history_tokens=budget, summarize=summarize)
-    results: list[tuple[int, float]] = []
+    results: list[Figures] = []
     with tempfile.TemporaryDirectory() as data_dir:
         os.environ["CHATBOT_DATA_DIR"] = data_dir
         async with checkpointer() as saver:
@@ -47,15 +58,23 @@ async def measure(turns: int, budget: int, summarize: bool) -> list[tuple[int, f
     return results
 
 
+async def _summaries_read() -> tuple[int, int]:
+    """Return the summaries a reply's store read returns now, and their bytes (as JSON)."""
+    read = summaries.latest_op(LOCAL_USER, THREAD)
+    items = await THREADLESS_SUMMARIES.asearch(read.namespace_prefix, limit=read.limit)
+    return len(items), sum(len(json.dumps(item.value)) for item in items)
+
+
 async def _turn(
     graph: Any, model: RecordingChatModel, turn: int, config: Any, context: Context
-) -> tuple[int, float]:
-    """Run one turn; return the answer prompt's tokens and the graph's own ms."""
+) -> Figures:
+    """Run one turn; return its prompt's tokens, the graph's own ms and the summaries read."""
     text = f"Turn {turn}: I went for a walk today and saw a few birds in the park."
+    read, read_bytes = await _summaries_read() if context.summarize else (0, 0)
     started = time.perf_counter()
     await graph.ainvoke({"messages": [{"role": "user", "content": text}]}, config, context=context)
     elapsed = time.perf_counter() - started
-    return count_tokens(model.prompts[-1]), elapsed * 1000
+    return count_tokens(model.prompts[-1]), elapsed * 1000, read, read_bytes
 
 
 def main() -> None:
@@ -70,13 +89,17 @@ def main() -> None:
 
     def window(mark: int) -> tuple[float, float]:
         recent = results[mark - 10 : mark]
-        return results[mark - 1][0], statistics.median(ms for _tokens, ms in recent)
+        return results[mark - 1][0], statistics.median(figures[1] for figures in recent)
 
     print(f"budget={args.budget} tokens, summary={'off' if args.no_summary else 'on'}")
-    print(f"{'turn':>6} | {'prompt tokens':>13} | {'graph ms/turn':>13}")
+    print(
+        f"{'turn':>6} | {'prompt tokens':>13} | {'summaries read':>14} | "
+        f"{'KB read':>7} | {'graph ms/turn':>13}"
+    )
     figures = {mark: window(mark) for mark in marks}
     for mark, (tokens, ms) in figures.items():
-        print(f"{mark:>6} | {tokens:>13.0f} | {ms:>13.2f}")
+        _tokens, _ms, read, read_bytes = results[mark - 1]
+        print(f"{mark:>6} | {tokens:>13.0f} | {read:>14} | {read_bytes / 1000:>7.1f} | {ms:>13.2f}")
     first, last = figures[marks[0]], figures[marks[-1]]
     print(f"ratios: prompt_tokens={last[0] / first[0]:.2f} graph_ms={last[1] / first[1]:.2f}")
 
