@@ -9,7 +9,7 @@ due at the thread's next turn.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -29,7 +29,8 @@ from agent.conversation.summary import (
     unsummarized,
 )
 from agent.memory import learning
-from agent.memory.facts import Fact
+from agent.memory.facts import Fact, instant
+from agent.memory.thread_store import thread_store
 from agent.models.endpoint import ModelNotConfiguredError, capped, resolve_endpoint
 from agent.models.gate import Patience
 from agent.turn import (
@@ -76,11 +77,15 @@ class Housework:
     model: Any
     count: TokenCounter | None = None
     """Fixed token counter (tests); by default the one matching the model."""
+    said_at: str = field(default_factory=instant)
+    """When the turn ran: facts of different threads are ordered by it."""
 
     @property
     def summary_store(self) -> BaseStore:
-        """Where this thread's summaries are kept."""
-        return self.store if self.store is not None else THREADLESS_SUMMARIES
+        """Where this thread's summaries are kept: written only while the thread is not deleted."""
+        if self.store is None:
+            return THREADLESS_SUMMARIES
+        return thread_store(self.store, self.thread.user_id, self.thread.thread_id)
 
     async def do(self, used: summaries.Summary) -> None:
         """Warm up, fold (warming up after each new summary), learn, warm up if it learnt.
@@ -127,7 +132,10 @@ class Housework:
             return message_text(reply)
 
         user, thread_id = self.thread.user_id, self.thread.thread_id
-        return bool(await learning.learn(self.store, user, thread_id, self.messages, extract))
+        learnt = await learning.learn(
+            self.store, user, thread_id, self.messages, extract, self.said_at
+        )
+        return bool(learnt)
 
     async def fold(self, read_ahead: bool = False) -> bool:
         """Fold the oldest turns the summary lacks when the prompt nears its budget.

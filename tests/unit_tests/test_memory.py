@@ -302,7 +302,9 @@ async def test_a_fact_is_learnt_once_with_where_it_was_said(store: InMemoryStore
         ("name", "민준", "t1", "h0"),
         ("location", "전주", "t1", "h0"),
     ]
-    assert all(f.said == KOREAN and f.updated_at for f in saved)
+    assert all(f.updated_at and f.said_at and f.position == 0 for f in saved)
+    # No copy of the message: forgetting one fact leaves no trace of it in another.
+    assert all("said" not in item.value for item in await store.asearch(namespace("u1")))
     # Nothing is done twice: the same branch again asks nothing and saves nothing.
     assert await learning.learn(store, "u1", "t1", thread_of(KOREAN), ask) == []
     assert ask.asked == [KOREAN]
@@ -398,7 +400,8 @@ async def test_a_bad_answer_saves_nothing_and_questions_are_not_asked(
 
 
 async def test_a_damaged_progress_marker_is_read_as_nothing_read(store: InMemoryStore) -> None:
-    await keeper.write_progress(store, "u1", "t1", {"read": None, "facts": ["not", "a", "map"]})
+    old_marker = {"read": None, "facts": ["not", "a", "map"]}
+    await store.aput(keeper.progress_namespace("u1"), "t1", old_marker)
     ask = ScriptedAsk({SPANISH: "name: Íñigo"})
     assert [f.text for f in await learning.learn(store, "u1", "t1", thread_of(SPANISH), ask)] == [
         "Íñigo"
@@ -411,8 +414,8 @@ async def test_deleting_a_thread_forgets_its_facts_and_progress(store: InMemoryS
     await learning.learn(store, "u1", "kept", thread_of(CHINESE), ask)
     assert await keeper.forget_thread(store, "u1", "doomed") == ["name"]
     assert await remembered(store) == {"location": ["洛阳"]}
-    assert await keeper.read_progress(store, "u1", "doomed") is None
-    assert await keeper.read_progress(store, "u1", "kept") is not None
+    assert await keeper.read_progress(store, "u1", "doomed", ["h0"]) == {}
+    assert await keeper.read_progress(store, "u1", "kept", ["h0"]) != {}
 
 
 async def test_old_items_read_and_are_superseded_by_new_facts(store: InMemoryStore) -> None:
@@ -446,12 +449,13 @@ def approximate(text: str) -> int:
 
 def test_identity_first_then_what_the_message_is_about_then_the_newest() -> None:
     facts = [
-        Fact("likes", "jazz", said="J'aime le jazz.", updated_at="2026-12-01T10:00:00+00:00"),
-        Fact("pet", "豆豆", said="我养了一只猫叫豆豆。", updated_at="2026-11-01T10:00:00+00:00"),
-        Fact("plans", "여행", said="다음 달 여행 가요", updated_at="2026-12-02T10:00:00+00:00"),
+        Fact("likes", "jazz", updated_at="2026-12-01T10:00:00+00:00"),
+        Fact("pet", "豆豆", updated_at="2026-11-01T10:00:00+00:00"),
+        Fact("plans", "여행", updated_at="2026-12-02T10:00:00+00:00"),
         Fact("name", "李婉清", updated_at="2026-10-01T10:00:00+00:00"),
     ]
-    section, kept = memory_section(facts, 1000, approximate, relevant_to="我的猫叫什么名字？")
+    # Relevance reads the fact's own value (a fact keeps no copy of its message).
+    section, kept = memory_section(facts, 1000, approximate, relevant_to="豆豆今天吃了什么？")
     assert [f.text for f in kept] == ["李婉清", "豆豆", "여행", "jazz"]
     # Stated in the topics' order, so that the prompt's start does not move with each message.
     assert section.splitlines() == [
@@ -469,7 +473,7 @@ def test_facts_that_do_not_fit_are_left_out_whole_and_shorter_ones_still_fit() -
     facts = [
         Fact("name", "Hélène"),
         Fact("likes", "théâtre " * 40, updated_at="2026-12-02"),
-        Fact("instrument", "cello", said="I play the cello.", updated_at="2026-12-01"),
+        Fact("instrument", "cello", updated_at="2026-12-01"),
     ]
     budget = approximate(
         f"{MEMORY_HEADING}\nThe user's name is Hélène.\nThe user's instrument: cello."

@@ -1,10 +1,13 @@
 """What the chatbot remembers about a user: facts, their store keys, and how they read in a prompt.
 
 A fact is a value of one topic (:mod:`agent.memory.topics`) as the user wrote
-it, with the sentence it came from and where that was said (thread and
-message), so it can be forgotten when that message is edited away. A topic
-with a single value keeps it under the topic's own key, so a newer value
-supersedes the old one; any other fact has a key of its own.
+it, with where and when that was said (thread, message, its position in the
+thread, the time of the turn that first read it), so it can be forgotten when
+that message is edited away, and a statement said earlier never replaces one
+said later. It keeps no copy of the message: forgetting a fact leaves no
+trace of it in another. A topic with a single value keeps it under the
+topic's own key, so a newer value supersedes the old one; any other fact has
+a key of its own.
 """
 
 from __future__ import annotations
@@ -30,10 +33,21 @@ MEMORY_SHARE = 5
 KEY_HASH_CHARS = 12
 """Hex digits of a multi-valued fact's key that come from its value."""
 
+POSITION = "position"
+"""Field of a fact's value: where its message is in its thread."""
+
+SAID_AT = "said_at"
+"""Field of a fact's value: when the turn that first read its message ran."""
+
 
 def now() -> str:
     """Return the time a fact is stamped with (UTC, ISO 8601, to the second)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def instant() -> str:
+    """Return the time a statement is ordered by (UTC, ISO 8601, to the microsecond)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def namespace(user_id: str) -> tuple[str, str]:
@@ -59,8 +73,13 @@ class Fact:
     thread_id: str = ""
     message_id: str = ""
     said: str = ""
+    """The message it came from, in items saved before facts stopped copying it (never written)."""
     updated_at: str = ""
     key: str = ""
+    position: int = -1
+    """Where its message is in the thread (-1: unknown)."""
+    said_at: str = ""
+    """When the turn that first read its message ran (:func:`instant`; empty: unknown)."""
 
     @property
     def kind(self) -> str:
@@ -72,15 +91,19 @@ class Fact:
         return self.key or fact_key(self.topic, self.text)
 
     def value(self) -> dict[str, Any]:
-        """Return the store value of this fact."""
-        return {
+        """Return the store value of this fact (no copy of the message it came from)."""
+        value: dict[str, Any] = {
             "topic": self.topic,
             "text": self.text,
-            "said": self.said,
             "thread_id": self.thread_id,
             "message_id": self.message_id,
             "updated_at": self.updated_at,
         }
+        if self.position >= 0:
+            value[POSITION] = self.position
+        if self.said_at:
+            value[SAID_AT] = self.said_at
+        return value
 
     @classmethod
     def from_value(cls, value: Mapping[str, Any], key: str = "") -> Fact | None:
@@ -103,12 +126,19 @@ class Fact:
             said=str(value.get("said") or ""),
             updated_at=str(value.get("updated_at") or ""),
             key=key,
+            position=position if isinstance(position := value.get(POSITION), int) else -1,
+            said_at=str(value.get(SAID_AT) or ""),
         )
 
-    def with_source(self, thread_id: str, message_id: str, said: str, stamp: str) -> Fact:
-        """Return this fact as learnt from message ``message_id`` of ``thread_id`` at ``stamp``."""
+    def with_source(self, thread_id: str, message_id: str, position: int, said_at: str) -> Fact:
+        """Return this fact as said in message ``message_id`` (at ``position``) of ``thread_id``."""
         return replace(
-            self, thread_id=thread_id, message_id=message_id, said=said, updated_at=stamp
+            self,
+            thread_id=thread_id,
+            message_id=message_id,
+            position=position,
+            said_at=said_at,
+            updated_at=said_at,
         )
 
     def sentence(self) -> str:
@@ -124,8 +154,7 @@ def corrected(fact: Fact, text: str) -> Fact:
     A corrected fact is the user's own word: it belongs to no thread any more,
     so deleting the thread it was learnt in, or editing that message, keeps it.
     """
-    value = text.strip()
-    return Fact(fact.topic, value, said=value, updated_at=now(), key=fact.store_key())
+    return Fact(fact.topic, text.strip(), updated_at=now(), key=fact.store_key())
 
 
 def in_list_order(facts: Sequence[Fact]) -> list[Fact]:
@@ -140,7 +169,7 @@ def relevance(fact: Fact, message: str) -> float:
     Shared pairs are weighed against the fact's own (a long sentence does not
     win by length alone).
     """
-    mine = bigrams(f"{fact.text} {fact.said}")
+    mine = bigrams(fact.text)
     if not mine or not message:
         return 0.0
     return len(mine & bigrams(message)) / math.sqrt(len(mine))

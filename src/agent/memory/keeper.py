@@ -11,13 +11,15 @@ facts of that topic.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import replace
-from typing import Any
+import hashlib
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, cast
 
-from langgraph.store.base import BaseStore, Item, SearchOp
+from langgraph.store.base import BaseStore, GetOp, Item, Op, PutOp, SearchOp
 
 from agent.conversation.likeness import fold
+from agent.memory import deletions
 from agent.memory.facts import Fact, corrected, in_list_order, namespace, now
 from agent.memory.topics import topic_of
 
@@ -25,11 +27,17 @@ RECALL_LIMIT = 1000
 """Facts read from a user's namespace at most (one search)."""
 
 PROGRESS = "memory_progress"
-"""Second part of the namespace of a user's per-thread learning progress (not facts)."""
+"""Second part of the namespace of a user's learning progress (not facts)."""
+
+PAGE = 100
+"""Items listed per store read when forgetting a thread."""
+
+DIGEST_CHARS = 32
+"""Hex digits of a message's digest in its progress item."""
 
 
 def progress_namespace(user_id: str) -> tuple[str, str]:
-    """Return where ``user_id``'s per-thread progress markers live, apart from their facts."""
+    """Return where markers of whole threads lived before progress was kept per message."""
     return (user_id, PROGRESS)
 
 
@@ -77,11 +85,14 @@ def superseded(fact: Fact, known: Sequence[Fact]) -> list[Fact]:
 async def save(
     store: BaseStore, user_id: str, facts: Sequence[Fact], known: Sequence[Fact] | None = None
 ) -> list[Fact]:
-    """Store ``facts``, each superseding what it contradicts; return them as stored (with keys).
+    """Store ``facts``, each superseding what it contradicts; return those that landed (with keys).
 
     A single-valued topic's fact overwrites the one before (same key); see
     :func:`superseded` for the rest. ``known`` is the user's memory before
-    (read here when not given).
+    (read here when not given). Through a chore's
+    :class:`~agent.memory.thread_store.ThreadStore`, a fact may not land (its
+    thread was deleted, the user forgot it, a statement said later is
+    stored): then it supersedes nothing.
     """
     if not facts:
         return []
@@ -90,10 +101,14 @@ async def save(
     for fact in facts:
         key = fact.store_key()
         kept = replace(fact, updated_at=fact.updated_at or now(), key=key)
+        await store.aput(namespace(user_id), key, kept.value(), index=False)
+        landed = await store.aget(namespace(user_id), key)
+        source = ("text", "thread_id", "message_id")
+        if landed is None or any(landed.value.get(f) != kept.value().get(f) for f in source):
+            continue
         doomed = superseded(kept, before)
         for old in doomed:
             await store.adelete(namespace(user_id), old.store_key())
-        await store.aput(namespace(user_id), key, kept.value(), index=False)
         stored.append(kept)
         before = [old for old in before if old.store_key() != key and old not in doomed]
         before.append(kept)
@@ -121,17 +136,148 @@ async def _delete(store: BaseStore, user_id: str, facts: Sequence[Fact]) -> list
     return keys
 
 
+async def _unquote(store: BaseStore, user_id: str, facts: Sequence[Fact]) -> None:
+    """Drop the copy of their message that facts saved before this version keep (``said``)."""
+    for fact in facts:
+        item = await store.aget(namespace(user_id), fact.store_key())
+        if item is not None and "said" in item.value:
+            kept = {field: value for field, value in item.value.items() if field != "said"}
+            await store.aput(namespace(user_id), fact.store_key(), kept, index=False)
+
+
 async def forget(store: BaseStore, user_id: str, key: str | None = None) -> list[str]:
-    """Forget the fact under ``key``, or every fact when ``key`` is None; return the keys forgotten."""
+    """Forget the fact under ``key``, or every fact when ``key`` is None; return the keys forgotten.
+
+    A marker is left first (:mod:`agent.memory.deletions`), so a chore still
+    reading an older message does not save it again; the other facts lose
+    the copy of their message old items keep, which may quote it.
+    """
     facts = await recall(store, user_id)
-    return await _delete(store, user_id, [f for f in facts if key is None or f.store_key() == key])
+    doomed = [f for f in facts if key is None or f.store_key() == key]
+    if key is None:
+        await deletions.mark_everything_forgotten(store, user_id)
+    await deletions.mark_forgotten(store, user_id, doomed)
+    forgotten = await _delete(store, user_id, doomed)
+    await _unquote(store, user_id, [f for f in facts if f not in doomed and f.said])
+    return forgotten
 
 
 async def learnt_in(store: BaseStore, user_id: str, thread_id: str) -> list[Fact]:
-    """Return the facts learnt in ``thread_id`` (one filtered search)."""
-    items = await store.asearch(
-        namespace(user_id), filter={"thread_id": thread_id}, limit=RECALL_LIMIT
-    )
+    """Return the facts learnt in ``thread_id`` (a filtered search, page by page)."""
+    items: list[Item] = []
+    while page := await store.asearch(
+        namespace(user_id), filter={"thread_id": thread_id}, limit=PAGE, offset=len(items)
+    ):
+        items += page
+        if len(page) < PAGE:
+            break
+    return _learnt(items, user_id, thread_id)
+
+
+async def forget_edited_away(
+    store: BaseStore, user_id: str, thread_id: str, message_ids: Collection[str]
+) -> list[str]:
+    """Forget facts learnt in ``thread_id`` from messages its current branch no longer holds.
+
+    An edited message (a fork from before it) or a branch left behind takes
+    its facts with it; a fact a later message superseded, or the user
+    corrected, belongs to that message or to nobody, and stays. The
+    messages' progress stays too (:func:`read_progress`), so opening that
+    branch again does not learn them again. Returns the keys forgotten.
+    """
+    facts = await learnt_in(store, user_id, thread_id)
+    return await _delete(store, user_id, [f for f in facts if f.message_id not in message_ids])
+
+
+async def _sweep(store: BaseStore, where: tuple[str, ...]) -> int:
+    """Delete every item under ``where``, page by page, until none is left; return how many."""
+    deleted: set[str] = set()
+    while page := await store.asearch(where, limit=PAGE):
+        fresh = [item for item in page if (item.key not in deleted)]
+        if not fresh:
+            break  # the store kept what it was told to delete: do not loop for ever
+        await store.abatch([PutOp(tuple(item.namespace), item.key, None) for item in fresh])
+        deleted.update(item.key for item in fresh)
+    return len(deleted)
+
+
+async def forget_thread(store: BaseStore, user_id: str, thread_id: str) -> list[str]:
+    """Forget every fact learnt in ``thread_id`` (its messages are being deleted), and its progress.
+
+    Every page of them; callers mark the thread deleted first
+    (:func:`~agent.memory.deletions.mark_thread_deleted`), so a chore still
+    running writes nothing after this sweep.
+    """
+    await forget_progress(store, user_id, thread_id)
+    forgotten: list[str] = []
+    while facts := [
+        f for f in await learnt_in(store, user_id, thread_id) if f.key not in forgotten
+    ]:
+        forgotten += await _delete(store, user_id, facts)
+    return forgotten
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What learning read of one user message: its text's digest and the facts it gave."""
+
+    digest: str
+    """:func:`digest` of the message's text when read ("" when read before digests were kept)."""
+    keys: tuple[str, ...] = ()
+    position: int = -1
+    said_at: str = ""
+
+    def value(self) -> dict[str, Any]:
+        """Return the store value (no text: a digest, keys, where and when)."""
+        return {
+            "digest": self.digest,
+            "keys": list(self.keys),
+            "position": self.position,
+            "said_at": self.said_at,
+        }
+
+    @classmethod
+    def from_value(cls, value: Mapping[str, Any]) -> Progress:
+        """Read a progress item's value (a damaged one reads as read, with nothing learnt)."""
+        keys = value.get("keys")
+        position = value.get("position")
+        return cls(
+            digest=str(value.get("digest") or ""),
+            keys=tuple(str(k) for k in keys) if isinstance(keys, list) else (),
+            position=position if isinstance(position, int) else -1,
+            said_at=str(value.get("said_at") or ""),
+        )
+
+
+def digest(text: str) -> str:
+    """Return the digest a message's text is known by (an edit that keeps its id changes it)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_CHARS]
+
+
+def thread_progress_namespace(user_id: str, thread_id: str) -> tuple[str, str, str]:
+    """Return where the progress of ``thread_id``'s messages lives: one item per message read."""
+    return (user_id, PROGRESS, thread_id)
+
+
+def _legacy(item: Item | None) -> dict[str, Progress]:
+    """Read a marker of one thread saved before progress was kept per message."""
+    if item is None:
+        return {}
+    read = item.value.get("read")
+    facts = item.value.get("facts")
+    known = {str(m): Progress("") for m in read} if isinstance(read, list) else {}
+    if isinstance(facts, dict):
+        for message_id, keys in facts.items():
+            listed = tuple(str(k) for k in keys) if isinstance(keys, list) else ()
+            known[str(message_id)] = Progress("", listed)
+    return known
+
+
+def _learnt_op(user_id: str, thread_id: str) -> SearchOp:
+    return SearchOp(namespace(user_id), filter={"thread_id": thread_id}, limit=RECALL_LIMIT)
+
+
+def _learnt(items: Iterable[Item], user_id: str, thread_id: str) -> list[Fact]:
     return [
         fact
         for item in items
@@ -141,37 +287,48 @@ async def learnt_in(store: BaseStore, user_id: str, thread_id: str) -> list[Fact
     ]
 
 
-async def forget_edited_away(
-    store: BaseStore, user_id: str, thread_id: str, message_ids: Collection[str]
-) -> list[str]:
-    """Forget facts learnt in ``thread_id`` from messages its current branch no longer holds.
+async def what_was_read(
+    store: BaseStore, user_id: str, thread_id: str, message_ids: Sequence[str]
+) -> tuple[dict[str, Progress], list[Fact]]:
+    """Return what was read of ``message_ids`` in ``thread_id``, and the facts learnt there.
 
-    An edited message (a fork from before it) or a branch left behind takes
-    its facts with it. Returns the keys forgotten.
+    One store round trip. A marker of the whole thread saved before progress
+    was kept per message counts too, and so does a fact's message (threads
+    learnt before any marker): the messages they name read as read.
     """
-    facts = await learnt_in(store, user_id, thread_id)
-    return await _delete(store, user_id, [f for f in facts if f.message_id not in message_ids])
+    ops: list[Op] = [
+        GetOp(progress_namespace(user_id), thread_id),
+        *(GetOp(thread_progress_namespace(user_id, thread_id), m) for m in message_ids),
+        _learnt_op(user_id, thread_id),
+    ]
+    legacy, *found, items = await store.abatch(ops)
+    learnt = _learnt(cast(list[Item], items), user_id, thread_id)
+    known = _legacy(cast(Item | None, legacy))
+    for fact in learnt:
+        known.setdefault(fact.message_id, Progress(""))
+    for message_id, item in zip(message_ids, found, strict=True):
+        if isinstance(item, Item):
+            known[message_id] = Progress.from_value(item.value)
+    return known, learnt
 
 
-async def forget_thread(store: BaseStore, user_id: str, thread_id: str) -> list[str]:
-    """Forget every fact learnt in ``thread_id`` (its messages are being deleted), and its progress."""
-    await forget_progress(store, user_id, thread_id)
-    return await _delete(store, user_id, await learnt_in(store, user_id, thread_id))
-
-
-async def read_progress(store: BaseStore, user_id: str, thread_id: str) -> dict[str, Any] | None:
-    """Return what was learnt in ``thread_id`` so far (``agent.memory.learning``), if anything."""
-    item = await store.aget(progress_namespace(user_id), thread_id)
-    return dict(item.value) if item is not None else None
+async def read_progress(
+    store: BaseStore, user_id: str, thread_id: str, message_ids: Sequence[str]
+) -> dict[str, Progress]:
+    """Return what was read of ``message_ids`` in ``thread_id`` (see :func:`what_was_read`)."""
+    known, _learnt_here = await what_was_read(store, user_id, thread_id, message_ids)
+    return {m: known[m] for m in message_ids if m in known}
 
 
 async def write_progress(
-    store: BaseStore, user_id: str, thread_id: str, progress: dict[str, Any]
+    store: BaseStore, user_id: str, thread_id: str, message_id: str, progress: Progress
 ) -> None:
-    """Store what was learnt in ``thread_id`` so far."""
-    await store.aput(progress_namespace(user_id), thread_id, progress, index=False)
+    """Store what was read of message ``message_id`` of ``thread_id``."""
+    where = thread_progress_namespace(user_id, thread_id)
+    await store.aput(where, message_id, progress.value(), index=False)
 
 
 async def forget_progress(store: BaseStore, user_id: str, thread_id: str) -> None:
-    """Forget what was learnt in ``thread_id`` (the thread is being deleted)."""
+    """Forget what was read in ``thread_id`` (the thread is being deleted): every item."""
     await store.adelete(progress_namespace(user_id), thread_id)
+    await _sweep(store, thread_progress_namespace(user_id, thread_id))
