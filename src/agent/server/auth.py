@@ -13,7 +13,10 @@ server log). With it set:
 - store namespaces of a user start with their user id; the chatbot's memory
   of a user is ``(user_id, "memories")`` (``agent.memory``), so only they
   read, list, change or delete it, and deleting a thread also forgets the
-  facts learnt in it.
+  facts learnt in it, its summaries and its progress; a chore still running
+  for it writes nothing after (``agent.memory.deletions``). Deleting a fact
+  through ``/store`` leaves a marker first, so a chore still reading an older
+  message does not save it again.
 
 Studio under ``langgraph dev`` (the ``x-auth-scheme: langsmith`` header)
 is let in as its own user, ``langgraph-studio-user``: it works, sees its own
@@ -25,10 +28,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from langgraph.store.base import BaseStore
 from langgraph_sdk import Auth
 
 from agent.conversation import summaries
-from agent.memory import keeper
+from agent.memory import deletions, keeper
+from agent.memory.facts import namespace as memory_namespace
 from agent.server.tokens import (
     ADMIN_PERMISSION,
     SECRET_ENV,
@@ -85,11 +90,25 @@ async def only_own(ctx: Auth.types.AuthContext, value: Any) -> dict[str, str] | 
     return owner_filter(ctx.user.identity, value)
 
 
+async def forget_thread(store: BaseStore, user_id: str, thread_id: str) -> list[str]:
+    """Forget all the chatbot keeps of ``thread_id``: first a marker, then each item; return facts.
+
+    The marker (``deletions.mark_thread_deleted``) goes first: from then on a
+    chore of the thread writes nothing, and undoes a write that raced it.
+    """
+    await deletions.mark_thread_deleted(store, user_id, thread_id)
+    await summaries.forget_thread(store, user_id, thread_id)
+    return await keeper.forget_thread(store, user_id, thread_id)
+
+
 @auth.on.threads.delete
 async def forget_with_the_thread(ctx: Auth.types.AuthContext, value: Any) -> dict[str, str] | None:
     """Scope a thread's deletion to its owner, and forget what the chatbot learnt in it.
 
-    Its summaries go with it, and so do the facts learnt in it.
+    A marker goes first (``deletions.mark_thread_deleted``): the thread's
+    housekeeping may be queued or mid-call, here or in another worker, and
+    from then on writes nothing for it. Then its summaries, the facts learnt
+    in it and its progress go, every page of them.
 
     Only the caller's own memory is touched (facts are saved from the caller's
     own runs), so a delete refused with 404 forgets nothing of anyone else's.
@@ -102,8 +121,7 @@ async def forget_with_the_thread(ctx: Auth.types.AuthContext, value: Any) -> dic
             from langgraph_api.store import get_store  # type: ignore[import-untyped]
 
             store, thread_id = await get_store(), str(value["thread_id"])
-            await summaries.forget_thread(store, ctx.user.identity, thread_id)
-            forgotten = await keeper.forget_thread(store, ctx.user.identity, thread_id)
+            forgotten = await forget_thread(store, ctx.user.identity, thread_id)
             if forgotten:
                 logger.info("Forgot %s with thread %s", ", ".join(forgotten), value["thread_id"])
         except Exception:
@@ -174,7 +192,21 @@ def scope_namespace(identity: str, value: dict[str, Any]) -> None:
 
 @auth.on.store()
 async def own_store_namespace(ctx: Auth.types.AuthContext, value: Any) -> None:
-    """Keep each user's store items under a namespace that starts with their user id."""
-    if SECRET is None:
+    """Keep each user's store items under a namespace that starts with their user id.
+
+    Deleting one of a user's facts (the chat page's Forget, ``chatbot memory
+    forget``) forgets it here first: a marker, so a chore still reading an
+    older message does not save it again (``keeper.forget``).
+    """
+    if SECRET is not None:
+        scope_namespace(ctx.user.identity, value)
+    if ctx.action != "delete" or not isinstance(value, dict):
         return
-    scope_namespace(ctx.user.identity, value)
+    namespace, key = tuple(value.get("namespace") or ()), str(value.get("key") or "")
+    if namespace and namespace == memory_namespace(namespace[0]):
+        try:
+            from langgraph_api.store import get_store
+
+            await keeper.forget(await get_store(), namespace[0], key)
+        except Exception:
+            logger.exception("Could not mark fact %s forgotten", key)
