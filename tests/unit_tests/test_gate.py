@@ -11,6 +11,18 @@ import pytest
 from agent.models.gate import MAX_PREEMPTIONS, ModelGate, Patience, gate
 
 
+async def ready_tasks_step() -> None:
+    """Let every task that is ready take its next step (no time passes)."""
+    loop = asyncio.get_running_loop()
+    stepped: asyncio.Future[None] = loop.create_future()
+    loop.call_soon(stepped.set_result, None)
+    await stepped
+
+
+STEPS_TO_BEGIN = 4
+"""Loop steps a woken background call needs to begin: wake, start its task, run it (and one more)."""
+
+
 async def test_a_background_call_waits_while_a_reply_is_written() -> None:
     gate = ModelGate()
     order: list[str] = []
@@ -21,7 +33,8 @@ async def test_a_background_call_waits_while_a_reply_is_written() -> None:
 
     async with gate.replying():
         pending = asyncio.ensure_future(gate.background(background))
-        await asyncio.sleep(0.05)
+        for _ in range(STEPS_TO_BEGIN):
+            await ready_tasks_step()
         order.append("reply")
     assert await pending == "done"
     assert order == ["reply", "background"]
@@ -40,9 +53,9 @@ async def test_a_reply_cuts_in_and_an_urgent_call_is_sent_again_then_let_finish(
     pending = asyncio.ensure_future(gate.background(slow, Patience()))
     for cut in range(MAX_PREEMPTIONS + 2):
         while len(started) < min(cut + 1, MAX_PREEMPTIONS + 1):
-            await asyncio.sleep(0.01)
+            await ready_tasks_step()
         async with gate.replying():
-            await asyncio.sleep(0.01)
+            await ready_tasks_step()
     release.set()
     # It gave way MAX_PREEMPTIONS times; the next attempt was let finish whatever came.
     assert await pending == f"answer of attempt {MAX_PREEMPTIONS + 1}"
@@ -68,9 +81,9 @@ async def test_a_call_that_can_wait_gives_way_to_every_reply() -> None:
     pending = asyncio.ensure_future(gate.background(slow))
     for cut in range(MAX_PREEMPTIONS + 3):
         while len(started) < cut + 1:
-            await asyncio.sleep(0.01)
+            await ready_tasks_step()
         async with gate.replying():
-            await asyncio.sleep(0.01)
+            await ready_tasks_step()
     release.set()
     assert await pending == MAX_PREEMPTIONS + 4, "cut by every reply, sent again after each"
     assert gate.preemptions == MAX_PREEMPTIONS + 3
@@ -88,25 +101,13 @@ async def test_work_only_worth_doing_before_the_next_message_gives_up_when_cut()
 
     pending = asyncio.ensure_future(gate.unless_cut(read_ahead))
     while not started:
-        await asyncio.sleep(0.01)
+        await ready_tasks_step()
     async with gate.replying():
-        await asyncio.sleep(0.01)
+        await ready_tasks_step()
     release.set()
     assert await pending is None, "cut by a reply: given up, not sent again"
     assert started == [1]
     assert await gate.unless_cut(read_ahead) == "read"  # uncut, it runs to its end
-
-
-async def ready_tasks_step() -> None:
-    """Let every task that is ready take its next step (no time passes)."""
-    loop = asyncio.get_running_loop()
-    stepped: asyncio.Future[None] = loop.create_future()
-    loop.call_soon(stepped.set_result, None)
-    await stepped
-
-
-STEPS_TO_BEGIN = 4
-"""Loop steps a woken background call needs to begin: wake, start its task, run it (and one more)."""
 
 
 async def test_no_background_call_begins_while_a_reply_is_ready_to_go() -> None:
