@@ -311,3 +311,18 @@ async def test_the_ordered_write_is_one_statement_on_sqlite(backend: str, tmp_pa
         return
     async with _sqlite(tmp_path / "store.sqlite") as sqlite_store:
         await check(sqlite_store)
+
+
+async def test_an_older_turns_chore_keeps_what_a_newer_turn_learnt_beyond_its_branch() -> None:
+    """The older chore's branch lacks the newer message: not left behind, just not reached yet."""
+    store = InMemoryStore()
+    said = [HOME, MOVED]
+    newer_turn, older_turn = "2026-12-06T10:00:01", "2026-12-06T10:00:00"
+    await learning.learn(store, "u1", "t1", thread_of(*said), HeldAsk(), said_at=newer_turn)
+    await learning.learn(store, "u1", "t1", thread_of(HOME), HeldAsk(), said_at=older_turn)
+    assert await remembered(store) == {"location": ["Logroño"]}
+    # A turn after it on a branch without that message (an edit) does forget it.
+    await learning.learn(
+        store, "u1", "t1", thread_of(HOME, ids=["h0"]), HeldAsk(), said_at="2026-12-06T10:00:02"
+    )
+    assert await remembered(store) == {}

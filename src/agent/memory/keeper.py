@@ -174,19 +174,39 @@ async def learnt_in(store: BaseStore, user_id: str, thread_id: str) -> list[Fact
     return _learnt(items, user_id, thread_id)
 
 
+def edited_away(facts: Iterable[Fact], message_ids: Collection[str], said_at: str) -> list[Fact]:
+    """Return the facts of ``facts`` whose message is not in ``message_ids`` (a branch).
+
+    A fact said after ``said_at`` (the turn whose branch it is) is kept: a
+    newer turn's chore learnt it from a message this older branch has not
+    reached yet, not from one it left.
+    """
+    return [
+        fact
+        for fact in facts
+        if fact.message_id not in message_ids and not (fact.said_at and fact.said_at > said_at)
+    ]
+
+
 async def forget_edited_away(
-    store: BaseStore, user_id: str, thread_id: str, message_ids: Collection[str]
+    store: BaseStore,
+    user_id: str,
+    thread_id: str,
+    message_ids: Collection[str],
+    said_at: str = "9999",
 ) -> list[str]:
     """Forget facts learnt in ``thread_id`` from messages its current branch no longer holds.
 
     An edited message (a fork from before it) or a branch left behind takes
     its facts with it; a fact a later message superseded, or the user
-    corrected, belongs to that message or to nobody, and stays. The
-    messages' progress stays too (:func:`read_progress`), so opening that
-    branch again does not learn them again. Returns the keys forgotten.
+    corrected, belongs to that message or to nobody, and stays, and so does
+    one said after ``said_at``, the time of the turn whose branch
+    ``message_ids`` is (:func:`edited_away`). The messages' progress stays
+    (:func:`read_progress`), so opening that branch again does not learn
+    them again. Returns the keys forgotten.
     """
     facts = await learnt_in(store, user_id, thread_id)
-    return await _delete(store, user_id, [f for f in facts if f.message_id not in message_ids])
+    return await _delete(store, user_id, edited_away(facts, message_ids, said_at))
 
 
 async def _sweep(store: BaseStore, where: tuple[str, ...]) -> int:
