@@ -90,6 +90,27 @@ async def test_a_conversation_deleted_at_once_leaves_nothing_in_the_store(
     assert kept  # a thread of the same user, untouched by the deletion
 
 
+async def test_a_fact_forgotten_through_the_store_routes_leaves_a_marker_and_no_copy(
+    server: DevServer,
+) -> None:
+    scripted_model.settings.replies.append("Enchanté, Hélène !")
+    scripted_model.settings.background_replies["memory"] = [NOTED]
+    async with get_client(url=server.url, api_key=None) as client:
+        thread = (await client.threads.create())["thread_id"]
+        await say(client, thread, STATED)
+        await settled(server)
+        memories = [LOCAL_USER, "memories"]
+        facts = (await client.store.search_items(memories))["items"]
+        health = next(item for item in facts if item["value"]["topic"] == "health")
+        await client.store.delete_item(memories, health["key"])  # as the page's Forget does
+        items = await every_item(client, LOCAL_USER)
+        markers = (await client.store.search_items([LOCAL_USER, "forgotten"]))["items"]
+    assert len(markers) == 1, "the auth handler marked the fact forgotten"
+    texts = [json.dumps(item, ensure_ascii=False) for item in items]
+    assert not [text for text in texts if "arachides" in text], texts
+    assert any("Hélène" in text for text in texts), "the other fact stays"
+
+
 def test_two_replicas_keep_the_facts_in_the_order_stated(postgres_uri: str) -> None:
     counts = asyncio.run(fact_order.measure(postgres_uri, statements=40, seed=1))
     assert counts["rounds"] == 20 and counts["older_last"] > 0
