@@ -326,3 +326,33 @@ async def test_an_older_turns_chore_keeps_what_a_newer_turn_learnt_beyond_its_br
         store, "u1", "t1", thread_of(HOME, ids=["h0"]), HeldAsk(), said_at="2026-12-06T10:00:02"
     )
     assert await remembered(store) == {}
+
+
+async def test_forgetting_the_last_fact_one_by_one_is_forgetting_everything() -> None:
+    """The chat page's Forget everything deletes each fact: a chore in flight saves nothing."""
+    store = InMemoryStore()
+    await learning.learn(store, "u1", "t1", thread_of(HOME), HeldAsk())
+    ask = HeldAsk(held=ALLERGY)
+    chore = asyncio.create_task(learning.learn(store, "u1", "t2", thread_of(ALLERGY), ask))
+    await ask.reached.wait()
+    for fact in await keeper.recall(store, "u1"):
+        await keeper.forget(store, "u1", fact.store_key())
+    ask.release.set()
+    await chore
+    assert await remembered(store) == {}
+
+
+def test_a_chore_is_ordered_by_when_its_turn_ran_not_when_it_runs() -> None:
+    """A chore queued behind others still dates its facts by its reply's run (a UUIDv7)."""
+    from datetime import UTC, datetime
+
+    from agent.chores import turn_time
+
+    ran = datetime(2026, 12, 6, 10, 0, 0, 123000, tzinfo=UTC)
+    millis = f"{int(ran.timestamp() * 1000):012x}"
+    run = f"{millis[:8]}-{millis[8:]}-7000-8000-000000000000"
+    reply = AIMessage("…", id=f"lc_run--{run}")
+    assert turn_time([HumanMessage("Salut", id="h0"), reply]) == ran.isoformat()
+    assert turn_time([HumanMessage("Salut", id="h0"), AIMessage("…", id="chatcmpl-1")]) > (
+        ran.isoformat()
+    ), "another reply id: the time now"

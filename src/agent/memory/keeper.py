@@ -150,11 +150,13 @@ async def forget(store: BaseStore, user_id: str, key: str | None = None) -> list
 
     A marker is left first (:mod:`agent.memory.deletions`), so a chore still
     reading an older message does not save it again; the other facts lose
-    the copy of their message old items keep, which may quote it.
+    the copy of their message old items keep, which may quote it. Forgetting
+    the last fact left is forgetting everything (the chat page and the CLI
+    forget every fact one by one): no statement said before it is saved.
     """
     facts = await recall(store, user_id)
     doomed = [f for f in facts if key is None or f.store_key() == key]
-    if key is None:
+    if key is None or len(doomed) == len(facts):
         await deletions.mark_everything_forgotten(store, user_id)
     await deletions.mark_forgotten(store, user_id, doomed)
     forgotten = await _delete(store, user_id, doomed)
@@ -174,17 +176,23 @@ async def learnt_in(store: BaseStore, user_id: str, thread_id: str) -> list[Fact
     return _learnt(items, user_id, thread_id)
 
 
-def edited_away(facts: Iterable[Fact], message_ids: Collection[str], said_at: str) -> list[Fact]:
+def edited_away(
+    facts: Iterable[Fact], message_ids: Collection[str], said_at: str, length: int
+) -> list[Fact]:
     """Return the facts of ``facts`` whose message is not in ``message_ids`` (a branch).
 
-    A fact said after ``said_at`` (the turn whose branch it is) is kept: a
-    newer turn's chore learnt it from a message this older branch has not
-    reached yet, not from one it left.
+    The branch holds another message where the fact's was (its position is
+    within the branch's ``length``): that one was edited away or its branch
+    left. A fact from further on was said on a branch left, or in a turn
+    newer than this branch's (another worker's chore learnt it from a message
+    this older branch has not reached yet): it is kept when said after
+    ``said_at``, the time of the turn whose branch this is.
     """
     return [
         fact
         for fact in facts
-        if fact.message_id not in message_ids and not (fact.said_at and fact.said_at > said_at)
+        if fact.message_id not in message_ids
+        and (0 <= fact.position < length or not (fact.said_at and fact.said_at > said_at))
     ]
 
 
@@ -194,19 +202,20 @@ async def forget_edited_away(
     thread_id: str,
     message_ids: Collection[str],
     said_at: str = "9999",
+    length: int = 0,
 ) -> list[str]:
     """Forget facts learnt in ``thread_id`` from messages its current branch no longer holds.
 
     An edited message (a fork from before it) or a branch left behind takes
     its facts with it; a fact a later message superseded, or the user
-    corrected, belongs to that message or to nobody, and stays, and so does
-    one said after ``said_at``, the time of the turn whose branch
-    ``message_ids`` is (:func:`edited_away`). The messages' progress stays
-    (:func:`read_progress`), so opening that branch again does not learn
-    them again. Returns the keys forgotten.
+    corrected, belongs to that message or to nobody, and stays, and so may
+    one said after ``said_at`` (:func:`edited_away`: ``length`` is the
+    branch's). The messages' progress stays (:func:`read_progress`), so
+    opening that branch again does not learn them again. Returns the keys
+    forgotten.
     """
     facts = await learnt_in(store, user_id, thread_id)
-    return await _delete(store, user_id, edited_away(facts, message_ids, said_at))
+    return await _delete(store, user_id, edited_away(facts, message_ids, said_at, length))
 
 
 async def _sweep(store: BaseStore, where: tuple[str, ...]) -> int:

@@ -110,8 +110,8 @@ async def learn(
     unread = _unread(said, known)
     edited = {str(message.id) for _position, message in unread} & set(known)
     branch = {str(message.id) for message in messages if message.id} - edited
-    if keeper.edited_away(learnt, branch, said_at):
-        await keeper.forget_edited_away(store, user_id, thread_id, branch, said_at)
+    if keeper.edited_away(learnt, branch, said_at, len(messages)):
+        await keeper.forget_edited_away(store, user_id, thread_id, branch, said_at, len(messages))
     saved: list[Fact] = []
     for position, message in unread:
         facts = await _read(message, ask, thread_id, position, said_at)
