@@ -148,3 +148,13 @@ async def everything(store: BaseStore) -> list[str]:
         for space in spaces
         for item in await store.asearch(space, limit=1000)
     ]
+
+
+async def test_the_ordered_write_is_one_statement_on_postgres(postgres_uri: str) -> None:
+    """The same checks as the SQLite unit test, on the store's PostgreSQL table."""
+    from agent.memory.store import _postgres
+
+    from ..unit_tests.test_forgetting import ordered_writes
+
+    async with _postgres("POSTGRES_URI", postgres_uri) as store:
+        await ordered_writes(store)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +30,8 @@ from agent.conversation import summaries
 from agent.conversation.context import Context
 from agent.memory import extraction, keeper, learning
 from agent.memory.facts import namespace
+from agent.memory.order import put_unless_said_later
+from agent.memory.store import _sqlite
 from agent.server.auth import forget_thread
 from agent.testing.fake_chat_model import RecordingChatModel
 from agent.turn import Thread
@@ -281,36 +284,38 @@ async def test_another_threads_older_statement_finishing_last_does_not_win() -> 
     assert await remembered(store) == {"location": ["Logroño"]}
 
 
+async def ordered_writes(store: BaseStore) -> None:
+    """Check that an older statement never replaces a newer one in ``store``, and the reverse does."""
+    where = namespace("u1")
+    turn = {"thread_id": "t", "said_at": "2026-12-06T10:05:00"}
+    newer = {"topic": "location", "text": "Logroño", "position": 6, **turn}
+    # Same thread: by position, whatever the turns' times.
+    older = {"topic": "location", "text": "Besançon", "position": 0, **turn}
+    older["said_at"] = "2026-12-06T10:09:00"
+    elsewhere = {"topic": "location", "text": "Dole", "thread_id": "t2"}
+    elsewhere["said_at"] = "2026-12-06T10:00:00"
+    assert await put_unless_said_later(store, where, "location", newer)
+    assert not await put_unless_said_later(store, where, "location", older)
+    assert not await put_unless_said_later(store, where, "location", elsewhere)
+    stored = await store.aget(where, "location")
+    assert stored is not None and stored.value["text"] == "Logroño"
+    later = {**elsewhere, "said_at": "2026-12-07T00:00:00"}
+    assert await put_unless_said_later(store, where, "location", later)
+    stored = await store.aget(where, "location")
+    assert stored is not None and stored.value == later
+    # Written by SQL, read back by the store's own search and filter as any item.
+    found = await store.asearch(where, filter={"thread_id": "t2"})
+    assert [item.value for item in found] == [later]
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "memory"])
-async def test_the_ordered_write_is_one_statement_on_sqlite(backend: str, tmp_path: Any) -> None:
+async def test_the_ordered_write_is_one_statement_on_sqlite(backend: str, tmp_path: Path) -> None:
     """The SQL path writes an older statement over nothing and a newer one, never the reverse."""
-    from agent.memory.order import put_unless_said_later
-    from agent.memory.store import _sqlite
-
-    async def check(store: BaseStore) -> None:
-        where = namespace("u1")
-        turn = {"thread_id": "t", "said_at": "2026-12-06T10:05:00"}
-        newer = {"topic": "location", "text": "Logroño", "position": 6, **turn}
-        # Same thread: by position, whatever the turns' times.
-        older = {"topic": "location", "text": "Besançon", "position": 0, **turn}
-        older["said_at"] = "2026-12-06T10:09:00"
-        elsewhere = {"topic": "location", "text": "Dole", "thread_id": "t2"}
-        elsewhere["said_at"] = "2026-12-06T10:00:00"
-        assert await put_unless_said_later(store, where, "location", newer)
-        assert not await put_unless_said_later(store, where, "location", older)
-        assert not await put_unless_said_later(store, where, "location", elsewhere)
-        stored = await store.aget(where, "location")
-        assert stored is not None and stored.value["text"] == "Logroño"
-        later = {**elsewhere, "said_at": "2026-12-07T00:00:00"}
-        assert await put_unless_said_later(store, where, "location", later)
-        stored = await store.aget(where, "location")
-        assert stored is not None and stored.value == later
-
     if backend == "memory":
-        await check(InMemoryStore())
+        await ordered_writes(InMemoryStore())
         return
     async with _sqlite(tmp_path / "store.sqlite") as sqlite_store:
-        await check(sqlite_store)
+        await ordered_writes(sqlite_store)
 
 
 async def test_an_older_turns_chore_keeps_what_a_newer_turn_learnt_beyond_its_branch() -> None:
