@@ -30,7 +30,7 @@ from agent.conversation.summary import (
     summarizer_prompt,
     unsummarized,
 )
-from agent.memory import learning
+from agent.memory import deletions, learning
 from agent.memory.facts import Fact, instant
 from agent.memory.thread_store import thread_store
 from agent.models.endpoint import ModelNotConfiguredError, capped, resolve_endpoint
@@ -124,8 +124,12 @@ class Housework:
         reply reuses it. Then the fold (memory can wait a turn, a reply short
         of its turns cannot), then memory. Every change to the prompt's start
         is read ahead at once, so a reply that comes mid-fold finds it read.
+        Nothing is done for a thread whose deletion began (its writes would be
+        refused anyway: :mod:`agent.memory.thread_store`).
         """
         user, thread_id = self.thread.user_id, self.thread.thread_id
+        if self.store is not None and await deletions.is_deleted(self.store, user, thread_id):
+            return
         if used.through and not await summaries.exists(
             self.summary_store, user, thread_id, used.through
         ):

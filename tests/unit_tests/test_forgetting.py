@@ -361,3 +361,21 @@ def test_a_chore_is_ordered_by_when_its_turn_ran_not_when_it_runs() -> None:
     assert turn_time([HumanMessage("Salut", id="h0"), AIMessage("…", id="chatcmpl-1")]) > (
         ran.isoformat()
     ), "another reply id: the time now"
+
+
+async def test_a_deleted_threads_queued_housework_asks_the_model_nothing() -> None:
+    store = InMemoryStore()
+    model = RecordingChatModel(reply=lambda prompt: "location: Besançon")
+    await forget_thread(store, "u1", "doomed")
+    work = Housework(
+        store,
+        Thread("u1", "doomed", remembering=True),
+        thread_of(HOME),
+        Context(max_history_tokens=250),
+        "French",
+        model,
+        count=ten_each,
+    )
+    await work.do(summaries.Summary())
+    assert model.prompts == []
+    await nothing_names(store, "doomed", "Besançon")
