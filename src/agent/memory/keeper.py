@@ -156,7 +156,7 @@ async def forget(store: BaseStore, user_id: str, key: str | None = None) -> list
     """
     facts = await recall(store, user_id)
     doomed = [f for f in facts if key is None or f.store_key() == key]
-    if key is None or len(doomed) == len(facts):
+    if key is None or (doomed and len(doomed) == len(facts)):
         await deletions.mark_everything_forgotten(store, user_id)
     await deletions.mark_forgotten(store, user_id, doomed)
     forgotten = await _delete(store, user_id, doomed)
