@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMes
 from langgraph.store.memory import InMemoryStore
 
 from agent.conversation.prompts import MEMORY_HEADING
-from agent.memory import extraction, keeper, learning
+from agent.memory import extraction, keeper, learning, progress
 from agent.memory.extraction import grounded, parse, worth_asking
 from agent.memory.facts import Fact, memory_section, namespace
 from agent.memory.topics import ALIASES, TOPICS, topic_of
@@ -401,7 +401,7 @@ async def test_a_bad_answer_saves_nothing_and_questions_are_not_asked(
 
 async def test_a_damaged_progress_marker_is_read_as_nothing_read(store: InMemoryStore) -> None:
     old_marker = {"read": None, "facts": ["not", "a", "map"]}
-    await store.aput(keeper.progress_namespace("u1"), "t1", old_marker)
+    await store.aput(progress.legacy_namespace("u1"), "t1", old_marker)
     ask = ScriptedAsk({SPANISH: "name: Íñigo"})
     assert [f.text for f in await learning.learn(store, "u1", "t1", thread_of(SPANISH), ask)] == [
         "Íñigo"
@@ -414,8 +414,8 @@ async def test_deleting_a_thread_forgets_its_facts_and_progress(store: InMemoryS
     await learning.learn(store, "u1", "kept", thread_of(CHINESE), ask)
     assert await keeper.forget_thread(store, "u1", "doomed") == ["name"]
     assert await remembered(store) == {"location": ["洛阳"]}
-    assert await keeper.read_progress(store, "u1", "doomed", ["h0"]) == {}
-    assert await keeper.read_progress(store, "u1", "kept", ["h0"]) != {}
+    assert await progress.read(store, "u1", "doomed", ["h0"]) == {}
+    assert await progress.read(store, "u1", "kept", ["h0"]) != {}
 
 
 async def test_old_items_read_and_are_superseded_by_new_facts(store: InMemoryStore) -> None:

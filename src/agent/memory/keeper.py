@@ -3,42 +3,30 @@
 A user's facts live under ``(user_id, "memories")``, one item per fact, so the
 LangGraph server's ``/store`` routes, the CLI and the chat page all see and
 edit the same items the graph uses. A single-valued topic's fact is keyed by
-its topic (a newer one overwrites it); any other fact by its topic and a hash
-of its value (a second like is a second item; saying it again changes
-nothing). Items saved before topics existed (keyed by their kind) read as
-facts of that topic.
+its topic (a newer statement replaces it, an older one never does:
+:mod:`agent.memory.order`); any other fact by its topic and a hash of its
+value (a second like is a second item; saying it again changes nothing).
+Items saved before topics existed (keyed by their kind) read as facts of
+that topic.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, cast
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import replace
 
-from langgraph.store.base import BaseStore, GetOp, Item, Op, PutOp, SearchOp
+from langgraph.store.base import BaseStore, Item, SearchOp
 
 from agent.conversation.likeness import fold
-from agent.memory import deletions
+from agent.memory import deletions, progress
 from agent.memory.facts import Fact, corrected, in_list_order, namespace, now
 from agent.memory.topics import topic_of
 
 RECALL_LIMIT = 1000
 """Facts read from a user's namespace at most (one search)."""
 
-PROGRESS = "memory_progress"
-"""Second part of the namespace of a user's learning progress (not facts)."""
-
 PAGE = 100
-"""Items listed per store read when forgetting a thread."""
-
-DIGEST_CHARS = 32
-"""Hex digits of a message's digest in its progress item."""
-
-
-def progress_namespace(user_id: str) -> tuple[str, str]:
-    """Return where markers of whole threads lived before progress was kept per message."""
-    return (user_id, PROGRESS)
+"""Facts listed per store read when forgetting a thread."""
 
 
 def recall_op(user_id: str) -> SearchOp:
@@ -173,7 +161,7 @@ async def learnt_in(store: BaseStore, user_id: str, thread_id: str) -> list[Fact
         items += page
         if len(page) < PAGE:
             break
-    return _learnt(items, user_id, thread_id)
+    return progress.learnt(items, user_id, thread_id)
 
 
 def edited_away(
@@ -210,24 +198,12 @@ async def forget_edited_away(
     its facts with it; a fact a later message superseded, or the user
     corrected, belongs to that message or to nobody, and stays, and so may
     one said after ``said_at`` (:func:`edited_away`: ``length`` is the
-    branch's). The messages' progress stays (:func:`read_progress`), so
+    branch's). The messages' progress stays (:mod:`agent.memory.progress`), so
     opening that branch again does not learn them again. Returns the keys
     forgotten.
     """
     facts = await learnt_in(store, user_id, thread_id)
     return await _delete(store, user_id, edited_away(facts, message_ids, said_at, length))
-
-
-async def _sweep(store: BaseStore, where: tuple[str, ...]) -> int:
-    """Delete every item under ``where``, page by page, until none is left; return how many."""
-    deleted: set[str] = set()
-    while page := await store.asearch(where, limit=PAGE):
-        fresh = [item for item in page if (item.key not in deleted)]
-        if not fresh:
-            break  # the store kept what it was told to delete: do not loop for ever
-        await store.abatch([PutOp(tuple(item.namespace), item.key, None) for item in fresh])
-        deleted.update(item.key for item in fresh)
-    return len(deleted)
 
 
 async def forget_thread(store: BaseStore, user_id: str, thread_id: str) -> list[str]:
@@ -237,127 +213,10 @@ async def forget_thread(store: BaseStore, user_id: str, thread_id: str) -> list[
     (:func:`~agent.memory.deletions.mark_thread_deleted`), so a chore still
     running writes nothing after this sweep.
     """
-    await forget_progress(store, user_id, thread_id)
+    await progress.forget(store, user_id, thread_id)
     forgotten: list[str] = []
     while facts := [
         f for f in await learnt_in(store, user_id, thread_id) if f.key not in forgotten
     ]:
         forgotten += await _delete(store, user_id, facts)
     return forgotten
-
-
-@dataclass(frozen=True)
-class Progress:
-    """What learning read of one user message: its text's digest and the facts it gave."""
-
-    digest: str
-    """:func:`digest` of the message's text when read ("" when read before digests were kept)."""
-    keys: tuple[str, ...] = ()
-    position: int = -1
-    said_at: str = ""
-
-    def value(self) -> dict[str, Any]:
-        """Return the store value (no text: a digest, keys, where and when)."""
-        return {
-            "digest": self.digest,
-            "keys": list(self.keys),
-            "position": self.position,
-            "said_at": self.said_at,
-        }
-
-    @classmethod
-    def from_value(cls, value: Mapping[str, Any]) -> Progress:
-        """Read a progress item's value (a damaged one reads as read, with nothing learnt)."""
-        keys = value.get("keys")
-        position = value.get("position")
-        return cls(
-            digest=str(value.get("digest") or ""),
-            keys=tuple(str(k) for k in keys) if isinstance(keys, list) else (),
-            position=position if isinstance(position, int) else -1,
-            said_at=str(value.get("said_at") or ""),
-        )
-
-
-def digest(text: str) -> str:
-    """Return the digest a message's text is known by (an edit that keeps its id changes it)."""
-    return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_CHARS]
-
-
-def thread_progress_namespace(user_id: str, thread_id: str) -> tuple[str, str, str]:
-    """Return where the progress of ``thread_id``'s messages lives: one item per message read."""
-    return (user_id, PROGRESS, thread_id)
-
-
-def _legacy(item: Item | None) -> dict[str, Progress]:
-    """Read a marker of one thread saved before progress was kept per message."""
-    if item is None:
-        return {}
-    read = item.value.get("read")
-    facts = item.value.get("facts")
-    known = {str(m): Progress("") for m in read} if isinstance(read, list) else {}
-    if isinstance(facts, dict):
-        for message_id, keys in facts.items():
-            listed = tuple(str(k) for k in keys) if isinstance(keys, list) else ()
-            known[str(message_id)] = Progress("", listed)
-    return known
-
-
-def _learnt_op(user_id: str, thread_id: str) -> SearchOp:
-    return SearchOp(namespace(user_id), filter={"thread_id": thread_id}, limit=RECALL_LIMIT)
-
-
-def _learnt(items: Iterable[Item], user_id: str, thread_id: str) -> list[Fact]:
-    return [
-        fact
-        for item in items
-        if tuple(item.namespace) == namespace(user_id)
-        and (fact := Fact.from_value(item.value, key=item.key)) is not None
-        and fact.thread_id == thread_id
-    ]
-
-
-async def what_was_read(
-    store: BaseStore, user_id: str, thread_id: str, message_ids: Sequence[str]
-) -> tuple[dict[str, Progress], list[Fact]]:
-    """Return what was read of ``message_ids`` in ``thread_id``, and the facts learnt there.
-
-    One store round trip. A marker of the whole thread saved before progress
-    was kept per message counts too, and so does a fact's message (threads
-    learnt before any marker): the messages they name read as read.
-    """
-    ops: list[Op] = [
-        GetOp(progress_namespace(user_id), thread_id),
-        *(GetOp(thread_progress_namespace(user_id, thread_id), m) for m in message_ids),
-        _learnt_op(user_id, thread_id),
-    ]
-    legacy, *found, items = await store.abatch(ops)
-    learnt = _learnt(cast(list[Item], items), user_id, thread_id)
-    known = _legacy(cast(Item | None, legacy))
-    for fact in learnt:
-        known.setdefault(fact.message_id, Progress(""))
-    for message_id, item in zip(message_ids, found, strict=True):
-        if isinstance(item, Item):
-            known[message_id] = Progress.from_value(item.value)
-    return known, learnt
-
-
-async def read_progress(
-    store: BaseStore, user_id: str, thread_id: str, message_ids: Sequence[str]
-) -> dict[str, Progress]:
-    """Return what was read of ``message_ids`` in ``thread_id`` (see :func:`what_was_read`)."""
-    known, _learnt_here = await what_was_read(store, user_id, thread_id, message_ids)
-    return {m: known[m] for m in message_ids if m in known}
-
-
-async def write_progress(
-    store: BaseStore, user_id: str, thread_id: str, message_id: str, progress: Progress
-) -> None:
-    """Store what was read of message ``message_id`` of ``thread_id``."""
-    where = thread_progress_namespace(user_id, thread_id)
-    await store.aput(where, message_id, progress.value(), index=False)
-
-
-async def forget_progress(store: BaseStore, user_id: str, thread_id: str) -> None:
-    """Forget what was read in ``thread_id`` (the thread is being deleted): every item."""
-    await store.adelete(progress_namespace(user_id), thread_id)
-    await _sweep(store, thread_progress_namespace(user_id, thread_id))

@@ -1,7 +1,7 @@
 """Learn what a thread's user said about themselves, once per message, catching up after a crash.
 
 :func:`learn` runs after a reply. It keeps one progress item per user message
-read (:func:`agent.memory.keeper.read_progress`): a digest of its text and the
+read (:mod:`agent.memory.progress`): a digest of its text and the
 facts it gave, never the text. It forgets the facts of messages the branch no
 longer holds (a branch left, an edited message), and reads the user's
 messages that were not read yet, or whose text changed under the same id,
@@ -23,9 +23,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from langchain_core.messages import AnyMessage, BaseMessage, HumanMessage
 from langgraph.store.base import BaseStore
 
-from agent.memory import extraction, keeper
+from agent.memory import extraction, keeper, progress
 from agent.memory.facts import Fact, instant
-from agent.memory.keeper import Progress, digest
+from agent.memory.progress import Progress, digest
 from agent.memory.thread_store import thread_store
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ async def learn(
         if isinstance(message, HumanMessage) and message.id
     ][-CATCH_UP:]
     ids = [str(message.id) for _position, message in said]
-    known, learnt = await keeper.what_was_read(store, user_id, thread_id, ids)
+    known, learnt = await progress.what_was_read(store, user_id, thread_id, ids)
     unread = _unread(said, known)
     edited = {str(message.id) for _position, message in unread} & set(known)
     branch = {str(message.id) for message in messages if message.id} - edited
@@ -118,13 +118,13 @@ async def learn(
         if facts is None:
             break
         message_id, text = str(message.id), digest(message_text(message))
-        again = await keeper.read_progress(store, user_id, thread_id, [message_id])
+        again = await progress.read(store, user_id, thread_id, [message_id])
         if message_id in again and again[message_id].digest in ("", text):
             continue  # another chore read it meanwhile; what it saved may be forgotten since
         saved += await keeper.save(store, user_id, facts)
         keys = tuple(fact.store_key() for fact in facts)
-        progress = Progress(text, keys, position, said_at)
-        await keeper.write_progress(store, user_id, thread_id, message_id, progress)
+        read = Progress(text, keys, position, said_at)
+        await progress.write(store, user_id, thread_id, message_id, read)
     if saved:
         logger.info("Remembered %s for user %s", ", ".join(f.topic for f in saved), user_id)
     return saved
