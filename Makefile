@@ -88,9 +88,11 @@ bench-storage: install ## Bytes per thread vs its transcript at 100/500/1,000 tu
 bench-long: install ## Prompt tokens and graph ms per turn at turns 10/100/1,000
 	$(BIN)/python -m bench.long_conversation
 
-bench-quality: install ## Does the default model remember, in six languages? (~10 + ~20 min): bench/results/multilingual-*
+bench-quality: install ## Does the default model remember, in six languages, and save only facts about the user? (~35 min): bench/results/multilingual-*
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.multilingual
+	$(BIN)/python -m bench.extraction_precision
+	$(BIN)/python -m bench.extraction_precision --held-out
 
 bench-first-token: install ## First token through langgraph dev: ordinary turns, turns after a fold, right after a statement (~8 min)
 	$(BIN)/python -m bench.first_token
