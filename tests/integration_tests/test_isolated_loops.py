@@ -35,15 +35,6 @@ MAX_TURNS = 20
 SLOW_WARM_UP_S = 1.0
 """How long the scripted model takes over a warm-up: longer than a run takes to end."""
 
-pytestmark = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "models/endpoint.py shares one HTTP client (langchain-openai's cached httpx pool) "
-        "between event loops: a connection a run's loop opened fails on the main loop "
-        "('bound to a different event loop'). Each loop needs its own client (issue 26)."
-    ),
-)
-
 
 @pytest.fixture
 def isolated_loops(tmp_path: Path) -> Iterator[DevServer]:

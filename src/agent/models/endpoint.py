@@ -11,6 +11,7 @@ The graph, the web app and the CLI's ``/chatbot/model`` answer all ask here.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -258,7 +259,15 @@ def load_chat_model(context: Context) -> BaseChatModel:
         endpoint.api_key,
         max_tokens,
         settings.MODEL_TIMEOUT.get(),
+        _running_loop(),
     )
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 @lru_cache(maxsize=32)
@@ -269,14 +278,19 @@ def _chat_openai(
     api_key: str,
     max_tokens: int | None,
     timeout: float,
+    loop: asyncio.AbstractEventLoop | None,
 ) -> ChatOpenAI:
-    # Cached so that turns reuse one client and its connection pool.
+    # Cached so that turns reuse one client and its connection pool, one per event loop:
+    # a pooled connection belongs to the loop that opened it, and with the server's
+    # BG_JOB_ISOLATED_LOOPS each run has its own loop while the chores run on the main
+    # one (langchain-openai's default async client is one pool for the whole process).
     return ChatOpenAI(
         model=model,
         temperature=temperature,
         base_url=base_url,
         api_key=api_key,  # type: ignore[arg-type]
         timeout=timeout,
+        http_async_client=httpx.AsyncClient(timeout=timeout) if loop is not None else None,
         max_retries=MAX_RETRIES,
         # Sent as the classic `max_tokens` field: ChatOpenAI's own parameter goes out as
         # `max_completion_tokens`, which llama-cpp-python's server ignores.
