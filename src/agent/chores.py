@@ -8,14 +8,12 @@ due at the thread's next turn.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, SystemMessage
+from langchain_core.messages import AnyMessage, BaseMessage, SystemMessage
 from langgraph.store.base import BaseStore
 
 from agent.conversation import summaries
@@ -50,34 +48,8 @@ from agent.turn import (
 EXTRACTION_MAX_TOKENS = 96
 """Enough for a few facts on their own lines; a small model goes on inventing past them."""
 
-RUN_ID_SEPARATOR = "--"
-"""What separates LangChain's prefix from the run id in a streamed reply's id."""
-
-UUID7 = 7
-UUID7_TIME_SHIFT = 80
-"""A UUIDv7's first 48 of 128 bits are its time in milliseconds."""
-
 WARM_UP_TOKENS = 1
 """Tokens asked for when the embedded model reads the next prompt's start ahead of time."""
-
-
-def turn_time(messages: Sequence[AnyMessage]) -> str:
-    """Return when the turn that wrote the newest reply ran, for ordering what the user said.
-
-    LangChain names a streamed reply after its model call's run, a UUIDv7
-    (``lc_run--<uuid>``), whose first 48 bits are the call's start in
-    milliseconds: the turn's time, however long its housekeeping waited in a
-    queue. Any other reply id gives the time now.
-    """
-    reply = next((m for m in reversed(messages) if isinstance(m, AIMessage) and m.id), None)
-    try:
-        run = uuid.UUID(str(reply.id).rsplit(RUN_ID_SEPARATOR, 1)[-1]) if reply else None
-    except ValueError:
-        run = None
-    if run is None or run.version != UUID7:
-        return instant()
-    started = datetime.fromtimestamp((run.int >> UUID7_TIME_SHIFT) / 1000, UTC)
-    return started.isoformat(timespec="microseconds")
 
 
 def _reads_prompts_ahead() -> bool:
@@ -106,7 +78,7 @@ class Housework:
     count: TokenCounter | None = None
     """Fixed token counter (tests); by default the one matching the model."""
     said_at: str = ""
-    """When the turn ran (facts are ordered by it); by default :func:`turn_time` of ``messages``."""
+    """When the turn began, which orders the facts it states; by default when the chore runs."""
 
     @property
     def summary_store(self) -> BaseStore:
@@ -164,7 +136,7 @@ class Housework:
             return message_text(reply)
 
         user, thread_id = self.thread.user_id, self.thread.thread_id
-        said_at = self.said_at or turn_time(self.messages)
+        said_at = self.said_at or instant()
         learnt = await learning.learn(self.store, user, thread_id, self.messages, extract, said_at)
         return bool(learnt)
 

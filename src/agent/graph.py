@@ -37,6 +37,7 @@ from agent.conversation.prompt import TokenCounter, message_text, remind_languag
 from agent.conversation.state import InputState, State
 from agent.conversation.summary import unsummarized
 from agent.housekeeping import WORKERS, housekeeper
+from agent.memory.facts import instant
 from agent.models.endpoint import load_chat_model, named, uses_embedded_model
 from agent.turn import (
     Thread,
@@ -77,18 +78,22 @@ def build_graph(
         context: Context,
         language: str,
         used: summaries.Summary,
+        began: str,
     ) -> None:
         """Queue the thread's housekeeping after a reply (``Housework.do``).
 
         The chore runs on the process's housekeeping loop (the server's main
-        loop, which may not be this run's), with the store open there.
+        loop, which may not be this run's), with the store open there. What it
+        learns is dated ``began``, when the turn began, however long it waited.
         """
         keeper = housekeeper(1 if uses_embedded_model() else WORKERS)
 
         async def chores() -> None:
             model = model_loader(await named(context))
             home_store = keeper.store_for(store)
-            work = Housework(home_store, thread, messages, context, language, model, count)
+            work = Housework(
+                home_store, thread, messages, context, language, model, count, said_at=began
+            )
             await work.do(used)
 
         keeper.schedule(f"{thread.user_id}/{thread.thread_id}", chores)
@@ -102,6 +107,7 @@ def build_graph(
         messages = list(state["messages"])
         if not messages or not isinstance(messages[-1], HumanMessage):
             return {}
+        began = instant()
         context = runtime.context or Context()
         thread = thread_of(context, get_config())
         # Held from the start, not just for the model call: the embedded model's server
@@ -126,9 +132,8 @@ def build_graph(
                 )
             model = model_loader(await named(context))
             reply = await ask(model, prompt)
-        schedule(
-            runtime.store, thread, [*messages, cast(AnyMessage, reply)], context, language, summary
-        )
+        branch = [*messages, cast(AnyMessage, reply)]
+        schedule(runtime.store, thread, branch, context, language, summary, began)
         update: dict[str, Any] = {"messages": [reply], "reply_language": language}
         if summary.through and summary.through != state.get("summarized_through"):
             update |= {"summary": summary.text, "summarized_through": summary.through}

@@ -347,20 +347,33 @@ async def test_forgetting_the_last_fact_one_by_one_is_forgetting_everything() ->
     assert await remembered(store) == {}
 
 
-def test_a_chore_is_ordered_by_when_its_turn_ran_not_when_it_runs() -> None:
-    """A chore queued behind others still dates its facts by its reply's run (a UUIDv7)."""
+async def test_a_chore_dates_its_facts_when_its_turn_began_not_when_it_runs() -> None:
+    """Facts are ordered by when the user said them: a chore queued behind others keeps that."""
     from datetime import UTC, datetime
 
-    from agent.chores import turn_time
+    from langgraph.checkpoint.memory import InMemorySaver
 
-    ran = datetime(2026, 12, 6, 10, 0, 0, 123000, tzinfo=UTC)
-    millis = f"{int(ran.timestamp() * 1000):012x}"
-    run = f"{millis[:8]}-{millis[8:]}-7000-8000-000000000000"
-    reply = AIMessage("…", id=f"lc_run--{run}")
-    assert turn_time([HumanMessage("Salut", id="h0"), reply]) == ran.isoformat()
-    assert turn_time([HumanMessage("Salut", id="h0"), AIMessage("…", id="chatcmpl-1")]) > (
-        ran.isoformat()
-    ), "another reply id: the time now"
+    from agent.graph import build_graph
+    from agent.housekeeping import drained
+
+    asked_to_reply: list[str] = []
+
+    def answer(prompt: list[BaseMessage]) -> str:
+        if extraction.MESSAGE_PREFIX in str(prompt[-1].content):
+            return "location: Besançon"
+        asked_to_reply.append(datetime.now(UTC).isoformat(timespec="microseconds"))
+        return "Enchanté !"
+
+    store = InMemoryStore()
+    model = RecordingChatModel(reply=answer)
+    graph = build_graph(lambda _context: model, count=ten_each).compile(
+        checkpointer=InMemorySaver(), store=store
+    )
+    config = {"configurable": {"thread_id": "t1"}}
+    await graph.ainvoke({"messages": [HumanMessage(HOME)]}, config)  # type: ignore[arg-type]
+    await drained()
+    [home] = [fact for fact in await keeper.recall(store, "local") if fact.topic == "location"]
+    assert home.said_at and home.said_at < asked_to_reply[0], "dated before the reply was asked"
 
 
 async def test_a_deleted_threads_queued_housework_asks_the_model_nothing() -> None:
