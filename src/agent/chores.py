@@ -130,14 +130,23 @@ class Housework:
         if self.store is None:
             return False
         extractor = for_background(capped(self.model, EXTRACTION_MAX_TOKENS), "memory")
+        failures: list[Exception] = []
 
         async def extract(prompt: list[BaseMessage]) -> str:
-            reply = await model_gate().background(partial(ask, extractor, prompt))
+            try:
+                reply = await model_gate().background(partial(ask, extractor, prompt))
+            except Exception as error:
+                failures.append(error)
+                raise
             return message_text(reply)
 
         user, thread_id = self.thread.user_id, self.thread.thread_id
         said_at = self.said_at or instant()
         learnt = await learning.learn(self.store, user, thread_id, self.messages, extract, said_at)
+        if failures:
+            # Learning leaves a message it could not read for the next turn and goes on;
+            # the chore still failed, so the operator is told when it keeps failing.
+            raise failures[-1]
         return bool(learnt)
 
     async def fold(self, read_ahead: bool = False) -> bool:

@@ -27,6 +27,7 @@ from agent.conversation.context import Context
 from agent.conversation.prompt import message_text
 from agent.conversation.prompts import SUMMARIZER_INSTRUCTIONS
 from agent.graph import build_graph
+from agent.memory import extraction
 from agent.models.gate import gate
 from agent.server import webapp
 from agent.testing.fake_chat_model import RecordingChatModel
@@ -176,6 +177,13 @@ def summarizer_fails(messages: list[BaseMessage]) -> str:
     return "Nice, go on."
 
 
+def extraction_fails(messages: list[BaseMessage]) -> str:
+    """Answer replies; fail every memory extraction, as a broken model would."""
+    if extraction.MESSAGE_PREFIX in message_text(messages[-1]):
+        raise RuntimeError("the extractor is broken")
+    return "Nice, go on."
+
+
 @pytest.fixture
 def health() -> Iterator[None]:
     chore_health.forget()
@@ -222,3 +230,24 @@ async def test_a_fold_that_keeps_failing_is_logged_as_an_error_and_reported(
     await housekeeping.drained()
     status, report = await health_report()
     assert (status, report["ok"]) == (200, True)
+
+
+async def test_a_memory_that_keeps_failing_is_reported_though_learning_goes_on(
+    health: None,
+) -> None:
+    """Learning keeps a message it could not read for the next turn; the failure still counts."""
+    model = RecordingChatModel(reply=extraction_fails)
+    graph = build_graph(lambda _context: model).compile(
+        checkpointer=InMemorySaver(), store=InMemoryStore()
+    )
+    config: Any = {"configurable": {"thread_id": "forgetful"}}
+    context = Context(summarize=False)
+    said = ["Je m'appelle Anouk.", "J'habite à Sète.", "Je joue du basson."]
+    for text in said[: chore_health.ALERT_AFTER]:
+        await graph.ainvoke(
+            {"messages": [{"role": "user", "content": text}]}, config, context=context
+        )
+        await housekeeping.drained()
+    status, report = await health_report()
+    assert (status, report["failing"]) == (503, ["memory"])
+    assert report["chores"]["memory"]["last_error"] == "RuntimeError: the extractor is broken"
