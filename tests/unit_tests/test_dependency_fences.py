@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.store.postgres.aio import AsyncPostgresStore
+from langgraph.store.sqlite.aio import AsyncSqliteStore
 
+from agent.memory import order
+from agent.memory.store import store as memory_store_of_the_server
 from agent.server import delta_history
 from agent.server.delta_history import METHOD, forward_delta_history
 from agent.storage import kept_runs, sqlite
@@ -220,3 +225,39 @@ def test_langgraph_dev_names_its_runtime_and_index_file_as_recovery_expects(
         "agent/server/recovery.py reads the flush time of the wrong file (it then scans every "
         "thread)"
     )
+
+
+@pytest.fixture
+async def memory_store(backend: str) -> AsyncIterator[AsyncSqliteStore | AsyncPostgresStore]:
+    """The memory store ``langgraph.json`` declares, on the backend under test."""
+    async with memory_store_of_the_server() as opened:
+        yield opened
+
+
+async def test_the_ordered_write_still_fits_the_stores_table(
+    memory_store: AsyncSqliteStore | AsyncPostgresStore,
+) -> None:
+    missing = await order.missing_internals(memory_store)
+    assert not missing, (
+        f"{versions(order.STORE_PACKAGES)}: the memory store lacks {missing}; "
+        "agent/memory/order.py's SQL no longer fits, and facts fall back to a read, then a write"
+    )
+
+
+async def test_a_store_the_sql_does_not_fit_orders_facts_the_generic_way_with_a_warning(
+    memory_store: AsyncSqliteStore | AsyncPostgresStore,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    moved = {"store": (*order.STORE_COLUMNS["store"], "a_column_a_release_renamed")}
+    monkeypatch.setattr(order, "STORE_COLUMNS", moved)
+    where = ("u1", "memories")
+    newer = {"topic": "location", "text": "Logroño", "thread_id": "t", "position": 4}
+    older = {"topic": "location", "text": "Besançon", "thread_id": "t", "position": 0}
+    with caplog.at_level(logging.WARNING):
+        assert await order.put_unless_said_later(memory_store, where, "location", newer)
+        assert not await order.put_unless_said_later(memory_store, where, "location", older)
+    stored = await memory_store.aget(where, "location")
+    assert stored is not None and stored.value["text"] == "Logroño"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("a_column_a_release_renamed" in text for text in warnings), warnings

@@ -15,10 +15,17 @@ what PostgreSQL (several workers) and SQLite (``langgraph dev``) offer for it.
 Any other store (``InMemoryStore``, tests) gets the same check in Python: a
 read, then a write, with no other step of the event loop in between, and a
 read after it that writes again when an older statement landed last.
+
+The SQL writes the store's own table through its private cursor: what that
+relies on is named in :data:`STORE_COLUMNS` and :func:`missing_internals`
+(``tests/unit_tests/test_dependency_fences.py`` fails when a release moves
+it), and a store that lacks it is written the generic way, with a warning.
 """
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +36,27 @@ from langgraph.store.sqlite.aio import AsyncSqliteStore
 from psycopg.types.json import Jsonb
 
 from agent.memory.facts import POSITION, SAID_AT
+from agent.storage.fences import missing_attributes, missing_columns, versions
+
+logger = logging.getLogger(__name__)
+
+STORE_PACKAGES = ("langgraph", "langgraph-checkpoint-sqlite", "langgraph-checkpoint-postgres")
+"""The packages whose store tables the ordered write relies on."""
+
+STORE_COLUMNS = {"store": ("prefix", "key", "value", "created_at", "updated_at")}
+"""The store's table and the columns the ordered write names."""
+
+CURSOR = "_cursor"
+"""The stores' private method that lends a cursor on their own connection."""
+
+_COLUMNS_SQLITE = "SELECT name FROM pragma_table_info('store')"
+_COLUMNS_POSTGRES = (
+    "SELECT column_name FROM information_schema.columns "
+    "WHERE table_name = 'store' AND table_schema = current_schema()"
+)
+
+_fenced: weakref.WeakKeyDictionary[BaseStore, bool] = weakref.WeakKeyDictionary()
+"""Stores checked already, and whether the ordered write's SQL fits them."""
 
 REPAIRS = 3
 """Times the generic path writes a fact again when an older one landed after it."""
@@ -134,12 +162,40 @@ async def _generic(
     return written
 
 
+async def missing_internals(store: AsyncPostgresStore | AsyncSqliteStore) -> list[str]:
+    """Return what the ordered write relies on that ``store`` lacks (empty: all there)."""
+    missing = missing_attributes(type(store), [CURSOR])
+    if missing:
+        return missing
+    query = _COLUMNS_POSTGRES if isinstance(store, AsyncPostgresStore) else _COLUMNS_SQLITE
+    async with store._cursor() as cursor:
+        await cursor.execute(query)
+        rows = await cursor.fetchall()
+    found = {str(row["column_name"] if isinstance(row, dict) else row[0]) for row in rows}
+    return missing_columns({"store": found}, STORE_COLUMNS)
+
+
+async def _fits(store: AsyncPostgresStore | AsyncSqliteStore) -> bool:
+    """Tell whether the ordered write's SQL fits ``store`` (checked once per store)."""
+    if store not in _fenced:
+        missing = await missing_internals(store)
+        if missing:
+            logger.warning(
+                "The memory store lacks %s (%s): facts are ordered by a read, then a "
+                "write, which two workers saving one fact at once can still interleave",
+                ", ".join(missing),
+                versions(STORE_PACKAGES),
+            )
+        _fenced[store] = not missing
+    return _fenced[store]
+
+
 async def put_unless_said_later(
     store: BaseStore, namespace: tuple[str, ...], key: str, value: dict[str, Any]
 ) -> bool:
     """Store ``value`` under ``key`` unless the item there was said later; tell whether written."""
-    if isinstance(store, AsyncPostgresStore):
+    if isinstance(store, AsyncPostgresStore) and await _fits(store):
         return await _postgres(store, namespace, key, value)
-    if isinstance(store, AsyncSqliteStore):
+    if isinstance(store, AsyncSqliteStore) and await _fits(store):
         return await _sqlite(store, namespace, key, value)
     return await _generic(store, namespace, key, value)
