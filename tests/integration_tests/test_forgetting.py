@@ -28,7 +28,7 @@ from langgraph_sdk.client import LangGraphClient
 
 from agent import LOCAL_USER
 from agent.memory import learning
-from agent.server.auth import forget_thread
+from agent.server.thread_deletion import forget_thread
 from agent.testing import scripted_model
 from agent.testing.dev_server import DevServer, dev_server_with_scripted_model
 from bench import fact_order

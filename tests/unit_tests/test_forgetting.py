@@ -32,7 +32,7 @@ from agent.memory import extraction, keeper, learning
 from agent.memory.facts import namespace
 from agent.memory.order import put_unless_said_later
 from agent.memory.store import _sqlite
-from agent.server.auth import forget_thread
+from agent.server.thread_deletion import forget_thread
 from agent.testing.fake_chat_model import RecordingChatModel
 from agent.turn import Thread
 

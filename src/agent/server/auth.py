@@ -13,8 +13,9 @@ server log). With it set:
 - store namespaces of a user start with their user id; the chatbot's memory
   of a user is ``(user_id, "memories")`` (``agent.memory``), so only they
   read, list, change or delete it, and deleting a thread also forgets the
-  facts learnt in it, its summaries and its progress; a chore still running
-  for it writes nothing after (``agent.memory.deletions``). Deleting a fact
+  facts learnt in it, its summaries and its progress, once the server has
+  deleted it (``agent.server.thread_deletion``); a chore still running for it
+  writes nothing after (``agent.memory.deletions``). Deleting a fact
   through ``/store`` leaves a marker first, so a chore still reading an older
   message does not save it again.
 
@@ -28,12 +29,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from langgraph.store.base import BaseStore
 from langgraph_sdk import Auth
 
-from agent.conversation import summaries
-from agent.memory import deletions, keeper
+from agent.memory import keeper
 from agent.memory.facts import namespace as memory_namespace
+from agent.server.thread_deletion import deleting_as
 from agent.server.tokens import (
     ADMIN_PERMISSION,
     SECRET_ENV,
@@ -90,42 +90,18 @@ async def only_own(ctx: Auth.types.AuthContext, value: Any) -> dict[str, str] | 
     return owner_filter(ctx.user.identity, value)
 
 
-async def forget_thread(store: BaseStore, user_id: str, thread_id: str) -> list[str]:
-    """Forget all the chatbot keeps of ``thread_id``: first a marker, then each item; return facts.
-
-    The marker (``deletions.mark_thread_deleted``) goes first: from then on a
-    chore of the thread writes nothing, and undoes a write that raced it.
-    """
-    await deletions.mark_thread_deleted(store, user_id, thread_id)
-    await summaries.forget_thread(store, user_id, thread_id)
-    return await keeper.forget_thread(store, user_id, thread_id)
-
-
 @auth.on.threads.delete
 async def forget_with_the_thread(ctx: Auth.types.AuthContext, value: Any) -> dict[str, str] | None:
-    """Scope a thread's deletion to its owner, and forget what the chatbot learnt in it.
+    """Scope a thread's deletion to its owner, and have what the chatbot learnt in it forgotten.
 
-    A marker goes first (``deletions.mark_thread_deleted``): the thread's
-    housekeeping may be queued or mid-call, here or in another worker, and
-    from then on writes nothing for it. Then its summaries, the facts learnt
-    in it and its progress go, every page of them.
-
-    Only the caller's own memory is touched (facts are saved from the caller's
-    own runs), so a delete refused with 404 forgets nothing of anyone else's.
-    A run's deletion (``run_id`` set) keeps the facts. A failure to forget is
-    logged and never blocks the deletion.
+    Its facts, summaries and progress go once the server has deleted it
+    (``agent.server.thread_deletion``): a delete refused with 404 forgets
+    nothing, and only the caller's own memory is touched. A run's deletion
+    (``run_id`` set) keeps the facts.
     """
     filters = await only_own(ctx, value)
     if isinstance(value, dict) and value.get("thread_id") and not value.get("run_id"):
-        try:
-            from langgraph_api.store import get_store  # type: ignore[import-untyped]
-
-            store, thread_id = await get_store(), str(value["thread_id"])
-            forgotten = await forget_thread(store, ctx.user.identity, thread_id)
-            if forgotten:
-                logger.info("Forgot %s with thread %s", ", ".join(forgotten), value["thread_id"])
-        except Exception:
-            logger.exception("Could not forget the facts of thread %s", value["thread_id"])
+        deleting_as(ctx.user.identity)
     return filters
 
 
@@ -205,7 +181,7 @@ async def own_store_namespace(ctx: Auth.types.AuthContext, value: Any) -> None:
     namespace, key = tuple(value.get("namespace") or ()), str(value.get("key") or "")
     if namespace and namespace == memory_namespace(namespace[0]):
         try:
-            from langgraph_api.store import get_store
+            from langgraph_api.store import get_store  # type: ignore[import-untyped]
 
             await keeper.forget(await get_store(), namespace[0], key)
         except Exception:

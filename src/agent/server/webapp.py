@@ -38,6 +38,7 @@ from agent.server.delta_history import forward_delta_history
 from agent.server.discovery import announce_url, withdraw_url
 from agent.server.recovery import recover_threads
 from agent.server.run_records import KeepTurnsOfDeletedRuns
+from agent.server.thread_deletion import ForgetWithDeletedThreads
 from agent.server.tokens import auth_secret, authenticate_header
 from agent.server.validation import RunInputValidation
 from agent.server.web.routes import chat_routes
@@ -131,6 +132,10 @@ app = Starlette(
         Route("/chatbot/me", whoami),
         *chat_routes("/chat"),
     ],
-    middleware=[Middleware(RunInputValidation), Middleware(KeepTurnsOfDeletedRuns)],
+    middleware=[
+        Middleware(RunInputValidation),
+        Middleware(KeepTurnsOfDeletedRuns),
+        Middleware(ForgetWithDeletedThreads),
+    ],
     lifespan=lifespan,
 )
