@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
 
 from agent.testing.dev_server import CHATBOT_CLI
+from agent.testing.scripted_model import settings as scripted
 from agent.testing.turns import GRAPH_ID, SMALL_TALK, user
 
-__all__ = ["GRAPH_ID", "SMALL_TALK", "chatbot", "contents", "say", "user"]
+__all__ = ["GRAPH_ID", "SMALL_TALK", "chatbot", "contents", "say", "until", "user"]
 
 
 async def say(client: LangGraphClient, thread_id: str, text: str, **extra: Any) -> dict[str, Any]:
@@ -43,3 +46,15 @@ def chatbot(
         cwd=cwd,
         env=env,
     )
+
+
+async def until(condition: Callable[[], Any], what: str) -> None:
+    """Wait until ``condition()`` holds: an outcome, with a generous bound, not a timing.
+
+    The failure names what never happened and what the scripted model was asked.
+    """
+    for _ in range(600):
+        if await condition() if asyncio.iscoroutinefunction(condition) else condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never happened: {what}; requests so far: {scripted.purposes}")

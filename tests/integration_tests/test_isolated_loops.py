@@ -8,10 +8,8 @@ as the embedded model.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +22,8 @@ from agent.testing import scripted_model
 from agent.testing.dev_server import DevServer, server_environment, write_config
 from agent.testing.scripted_model import settings as model
 from agent.testing.turns import GRAPH_ID, user
+
+from .helpers import until
 
 BUDGET = 200
 """A small token budget: a thread folds every few turns."""
@@ -56,15 +56,6 @@ def isolated_loops(tmp_path: Path) -> Iterator[DevServer]:
             yield server
         finally:
             server.stop()
-
-
-async def until(condition: Callable[[], Any], what: str) -> None:
-    """Wait until ``condition()`` holds: an outcome, with a generous bound, not a timing."""
-    for _ in range(600):
-        if await condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"never happened: {what}; requests so far: {model.purposes}")
 
 
 async def test_the_fold_the_last_turn_made_due_lands_while_no_run_runs(

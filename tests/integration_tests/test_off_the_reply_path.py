@@ -10,7 +10,6 @@ would never end.
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,6 +26,8 @@ from agent.testing import scripted_model
 from agent.testing.dev_server import DevServer, server_environment, write_config
 from agent.testing.scripted_model import settings as model
 from agent.testing.turns import GRAPH_ID, user
+
+from .helpers import until
 
 BUDGET = 200
 """A small token budget: a thread folds every few turns."""
@@ -60,15 +61,6 @@ def embedded(scripted: str, tmp_path: Path) -> Iterator[Callable[..., DevServer]
     yield start
     for server in started:
         server.stop()
-
-
-async def until(condition: Callable[[], Any], what: str) -> None:
-    """Wait until ``condition()`` holds: an outcome, with a generous bound, not a timing."""
-    for _ in range(600):
-        if await condition() if asyncio.iscoroutinefunction(condition) else condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"never happened: {what}; requests so far: {model.purposes}")
 
 
 def reply_prompts() -> list[list[Any]]:

@@ -7,10 +7,8 @@ the server is asked to stop (SIGINT, as Ctrl-C or a deployment's stop).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from langgraph_sdk import get_client
@@ -22,6 +20,8 @@ from agent.testing import scripted_model
 from agent.testing.dev_server import DevServer, server_environment, write_config
 from agent.testing.scripted_model import settings as model
 from agent.testing.turns import GRAPH_ID, user
+
+from .helpers import until
 
 BUDGET = 200
 """A small token budget: a thread folds every few turns."""
@@ -52,15 +52,6 @@ def server(tmp_path: Path) -> Iterator[DevServer]:
             yield dev
         finally:
             dev.stop()
-
-
-async def until(condition: Callable[[], Any], what: str) -> None:
-    """Wait until ``condition()`` holds: an outcome, with a generous bound, not a timing."""
-    for _ in range(600):
-        if await condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"never happened: {what}; requests so far: {model.purposes}")
 
 
 async def test_a_stop_mid_fold_stops_the_chore_and_the_next_turn_folds(server: DevServer) -> None:
