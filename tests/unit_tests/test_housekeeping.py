@@ -30,6 +30,7 @@ from agent.graph import build_graph
 from agent.memory import extraction
 from agent.models.gate import gate
 from agent.server import webapp
+from agent.server.tokens import create_token
 from agent.testing.fake_chat_model import RecordingChatModel
 
 THREAD = "u1/t1"
@@ -251,3 +252,24 @@ async def test_a_memory_that_keeps_failing_is_reported_though_learning_goes_on(
     status, report = await health_report()
     assert (status, report["failing"]) == (503, ["memory"])
     assert report["chores"]["memory"]["last_error"] == "RuntimeError: the extractor is broken"
+
+
+async def test_with_auth_on_health_shows_errors_only_to_a_caller_with_a_token(
+    health: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "health-test-secret-long-enough-for-hs256-signing"
+    monkeypatch.setenv(settings.AUTH_SECRET.name, secret)
+    for _ in range(chore_health.ALERT_AFTER):
+        chore_health.failed(RuntimeError("connect to http://10.1.2.3:8000 refused"), "memory")
+
+    def asked(headers: list[tuple[bytes, bytes]]) -> Request:
+        return Request({"type": "http", "method": "GET", "headers": headers})
+
+    anonymous = await webapp.health(asked([]))
+    assert anonymous.status_code == 503
+    assert json.loads(bytes(anonymous.body)) == {"ok": False, "failing": ["memory"]}
+    bearer = f"Bearer {create_token('operator', secret)}".encode()
+    known = await webapp.health(asked([(b"authorization", bearer)]))
+    shown = json.loads(bytes(known.body))
+    assert known.status_code == 503
+    assert "10.1.2.3" in shown["chores"]["memory"]["last_error"]

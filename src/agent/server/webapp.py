@@ -112,17 +112,26 @@ async def whoami(request: Request) -> JSONResponse:
     return JSONResponse({"graph_id": GRAPH_ID, "user": user["identity"]})
 
 
-async def health(_: Request) -> JSONResponse:
+async def health(request: Request) -> JSONResponse:
     """Tell an operator whether the background chores keep failing (503 when one does).
 
     Each kind of chore (warm-up, summary fold, memory) with its failures in a
     row, its last error and the fix, and how many chores wait and run now.
     Not a liveness check: a failing fold must not restart the server (``/ok`` is that).
+    With auth on, a caller without a valid token gets only ``ok`` and ``failing``:
+    an error's text may name internal hosts.
     """
     report = chore_health.report()
+    status = 200 if report["ok"] else 503
+    secret = auth_secret()
+    if secret is not None:
+        try:
+            authenticate_header(request.headers.get("authorization"), secret)
+        except Auth.exceptions.HTTPException:
+            return JSONResponse({k: report[k] for k in ("ok", "failing")}, status_code=status)
     keeper = housekeeping.housekeeper()
     report["housekeeping"] = {**keeper.counts(), "stopped": keeper.closed}
-    return JSONResponse(report, status_code=200 if report["ok"] else 503)
+    return JSONResponse(report, status_code=status)
 
 
 app = Starlette(
