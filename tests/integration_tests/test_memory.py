@@ -202,6 +202,24 @@ async def test_deleting_a_thread_forgets_what_was_learnt_in_it(client: LangGraph
     await wait_for_memory(client, {"pet": ["Gévaudan"]})
 
 
+async def test_cli_delete_names_the_facts_it_forgets_with_the_thread(
+    scripted: tuple[DevServer, str], client: LangGraphClient
+) -> None:
+    url = scripted[0].url
+    await tell(client, FRENCH_PET, "pet: Gévaudan")
+    doomed = await tell(client, KOREAN_INTRO, "name: 지유\nlocation: 광주")
+    await wait_for_memory(client, {"pet": ["Gévaudan"], "name": ["지유"], "location": ["광주"]})
+    quiet = await new_thread(client)
+
+    deleted = chatbot(url, "delete", doomed, "--yes")
+    assert deleted.returncode == 0, deleted.stderr
+    assert "also forgot: name 지유, location 광주" in deleted.stdout, deleted.stdout
+    await wait_for_memory(client, {"pet": ["Gévaudan"]})
+    nothing_learnt = chatbot(url, "delete", quiet, "--yes")
+    assert nothing_learnt.returncode == 0, nothing_learnt.stderr
+    assert "also forgot" not in nothing_learnt.stdout
+
+
 async def test_cli_lists_corrects_and_forgets_one_fact_or_all(
     scripted: tuple[DevServer, str], client: LangGraphClient
 ) -> None:

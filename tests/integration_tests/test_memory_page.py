@@ -9,12 +9,13 @@ says too.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
 import pytest
 from langgraph_sdk import get_sync_client
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from agent.testing import scripted_model
 from agent.testing.dev_server import DevServer, dev_server_with_scripted_model
@@ -41,8 +42,11 @@ def page(browser: Browser, server: DevServer) -> Iterator[Page]:
         yield tab
 
 
-def teach(server: DevServer, text: str, noted: str, expected: dict[str, list[str]]) -> None:
-    """Say ``text``; the extraction (after the reply) answers ``noted``; wait for ``expected``."""
+def teach(server: DevServer, text: str, noted: str, expected: dict[str, list[str]]) -> str:
+    """Say ``text`` in a new thread; the extraction answers ``noted``; wait for ``expected``.
+
+    Returns the thread's id.
+    """
     client = get_sync_client(url=server.url, api_key=None)
     scripted_model.settings.replies.append("Nice to know!")
     scripted_model.settings.background_replies.setdefault("memory", []).append(noted)
@@ -52,6 +56,7 @@ def teach(server: DevServer, text: str, noted: str, expected: dict[str, list[str
     while remembered(server) != expected and time.monotonic() < deadline:
         time.sleep(0.2)
     assert remembered(server) == expected
+    return str(thread)
 
 
 def remembered(server: DevServer) -> dict[str, list[str]]:
@@ -110,3 +115,37 @@ def test_panel_lists_facts_as_written_corrects_and_forgets(server: DevServer, pa
     expect(panel.get_by_text("Nothing yet.")).to_be_visible()
     expect(panel.get_by_role("button", name="Forget everything")).to_be_hidden()
     assert remembered(server) == {}
+
+
+def test_deleting_a_conversation_names_the_facts_it_forgets(server: DevServer, page: Page) -> None:
+    client = get_sync_client(url=server.url, api_key=None)
+    for item in client.store.search_items(["local", "memories"], limit=1000)["items"]:
+        client.store.delete_item(["local", "memories"], item["key"])
+    teach(
+        server, "J'ai une chienne qui s'appelle Gévaudan.", "pet: Gévaudan", {"pet": ["Gévaudan"]}
+    )
+    intro = "반가워요, 저는 지유라고 해요. 광주에서 살아요."
+    everything = {"pet": ["Gévaudan"], "name": ["지유"], "location": ["광주"]}
+    teach(server, intro, "name: 지유\nlocation: 광주", everything)
+
+    page.goto(f"{server.url}/chat/")
+    asked: list[str] = []
+
+    def dismiss_first_then_accept(dialog: Dialog) -> None:
+        asked.append(dialog.message)
+        if len(asked) == 1:
+            dialog.dismiss()
+        else:
+            dialog.accept()
+
+    page.on("dialog", dismiss_first_then_accept)
+    delete = page.get_by_role("button", name=re.compile(r"^Delete conversation: 반가워요"))
+    with page.expect_event("dialog"):
+        delete.click()
+    assert "also forgets what I learnt about you in it: name 지유, location 광주" in asked[0]
+    assert remembered(server) == everything, "dismissed: nothing deleted, nothing forgotten"
+
+    with page.expect_event("dialog"):
+        delete.click()
+    expect(delete).to_have_count(0)
+    assert remembered(server) == {"pet": ["Gévaudan"]}, "forgotten before the deletion answered"

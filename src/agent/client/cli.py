@@ -22,6 +22,7 @@ from rich.table import Table
 from agent import GRAPH_ID
 from agent.client import conversations
 from agent.client.conversations import fork_point, messages_of, text_of, title_of
+from agent.client.memory import current_user, learnt_in, named  # also registers `chatbot memory`
 from agent.client.session import app, connect, console, errors, server_errors
 from agent.conversation.language import explicit_language, is_auto
 from agent.server.tokens import DEFAULT_EXPIRES_IN, SECRET_ENV, auth_secret, create_token
@@ -422,15 +423,20 @@ def delete(
     thread: Annotated[str, typer.Argument(help="Thread id.")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm.")] = False,
 ) -> None:
-    """Delete a conversation for good."""
-    if not yes:
-        if not sys.stdin.isatty():
-            errors.print("Refusing to delete without confirmation: pass --yes.")
-            raise typer.Exit(2)
-        typer.confirm(f"Delete thread {thread}?", abort=True)
+    """Delete a conversation for good, and what the chatbot learnt about you in it."""
+    if not yes and not sys.stdin.isatty():
+        errors.print("Refusing to delete without confirmation: pass --yes.")
+        raise typer.Exit(2)
     with server_errors():
-        connect().threads.delete(thread)
-    console.print(f"deleted {thread}")
+        client = connect()
+        facts = learnt_in(client, current_user(), thread)
+        if not yes:
+            also = f" It also forgets: {named(facts)}." if facts else ""
+            typer.confirm(f"Delete thread {thread}?{also}", abort=True)
+        client.threads.delete(thread)
+    console.print(f"deleted {thread}", markup=False)
+    if facts:
+        console.print(f"also forgot: {named(facts)}", markup=False)
 
 
 class ExportFormat(StrEnum):
@@ -535,8 +541,6 @@ def token_create(
         raise typer.Exit(2) from None
     console.print(token, markup=False)
 
-
-from agent.client import memory as _memory  # noqa: E402, F401  (registers `chatbot memory`)
 
 if __name__ == "__main__":  # pragma: no cover
     app(prog_name=os.path.basename(sys.argv[0]))

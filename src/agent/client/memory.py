@@ -56,6 +56,26 @@ def remembered(client: SyncLangGraphClient, user: str) -> list[Fact]:
     return in_list_order(facts)
 
 
+def learnt_in(client: SyncLangGraphClient, user: str, thread_id: str) -> list[Fact]:
+    """Return the facts learnt in ``thread_id``: what deleting it forgets (lists' order)."""
+    found = client.store.search_items(
+        namespace(user), filter={"thread_id": thread_id}, limit=RECALL_LIMIT
+    )
+    facts = [
+        fact
+        for item in found["items"]
+        if tuple(item["namespace"]) == namespace(user)
+        and (fact := Fact.from_value(dict(item["value"]), key=str(item["key"]))) is not None
+        and fact.thread_id == thread_id
+    ]
+    return in_list_order(facts)
+
+
+def named(facts: list[Fact]) -> str:
+    """Return ``facts`` as a line names them: ``name 하윤, location 원주``."""
+    return ", ".join(f"{fact.topic} {fact.text}" for fact in facts)
+
+
 def chosen(facts: list[Fact], fact_id: str) -> Fact | None:
     """Return the fact ``fact_id`` names: its number in the list (from 1) or its key."""
     if fact_id.isdigit() and 1 <= int(fact_id) <= len(facts):

@@ -1,5 +1,5 @@
 // The sidebar: the newest conversations, search over them, rename and delete.
-import { json, request, threadPath } from "./api.js";
+import { json, request, threadPath, whoami } from "./api.js";
 import { firstWords, matches, titleOf } from "./conversation.js";
 import { els, guard, state } from "./page.js";
 
@@ -144,8 +144,27 @@ async function renameThread(threadId, title) {
   await loadThreads();
 }
 
+/** The facts memory learnt in a conversation, "topic value" each: what deleting it forgets. */
+async function learntIn(threadId) {
+  try {
+    const { user } = await whoami({ askForToken: false });
+    const found = await json("/store/items/search", {
+      method: "POST",
+      body: { namespace_prefix: [user, "memories"], filter: { thread_id: threadId }, limit: 1000 },
+      askForToken: false,
+    });
+    return found.items
+      .filter((item) => item.namespace.length === 2 && item.value.thread_id === threadId)
+      .map((item) => `${item.value.topic || item.value.kind || item.key} ${item.value.text}`);
+  } catch {
+    return []; // the deletion still asks; it just cannot name what it forgets
+  }
+}
+
 async function deleteThread(threadId, label) {
-  if (!window.confirm(`Delete the conversation “${label}”? This cannot be undone.`)) return;
+  const facts = await learntIn(threadId);
+  const also = facts.length ? `\n\nIt also forgets what I learnt about you in it: ${facts.join(", ")}.` : "";
+  if (!window.confirm(`Delete the conversation “${label}”? This cannot be undone.${also}`)) return;
   await request(threadPath(threadId), { method: "DELETE" });
   hooks.deleted(threadId);
   await loadThreads();
