@@ -35,7 +35,7 @@ from langchain_openai import ChatOpenAI
 
 from agent.conversation.likeness import fold
 from agent.memory import extraction
-from bench.memory_quality import EXTRACTION_CAP, model_endpoint
+from bench.memory_quality import EXTRACTION_CAP, model_endpoint, share
 
 Case = tuple[str, tuple[str, ...]]
 """A message and the words its facts must hold (none: a quiet message)."""
@@ -176,11 +176,6 @@ class Tally:
     false_memories: list[str] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
-
-
-def share(hits: int, cases: int) -> str:
-    """Return ``hits`` of ``cases`` as a percentage with the counts."""
-    return f"{100 * hits / cases:.0f}% ({hits}/{cases})" if cases else "-"
 
 
 async def facts_of(model: ChatOpenAI, message: str) -> list[tuple[str, str]]:

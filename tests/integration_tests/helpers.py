@@ -15,7 +15,16 @@ from agent.testing.dev_server import CHATBOT_CLI
 from agent.testing.scripted_model import settings as scripted
 from agent.testing.turns import GRAPH_ID, SMALL_TALK, user
 
-__all__ = ["GRAPH_ID", "SMALL_TALK", "chatbot", "contents", "say", "until", "user"]
+__all__ = [
+    "GRAPH_ID",
+    "SMALL_TALK",
+    "chatbot",
+    "contents",
+    "say",
+    "talk_until_a_fold",
+    "until",
+    "user",
+]
 
 
 async def say(client: LangGraphClient, thread_id: str, text: str, **extra: Any) -> dict[str, Any]:
@@ -58,3 +67,12 @@ async def until(condition: Callable[[], Any], what: str) -> None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError(f"never happened: {what}; requests so far: {scripted.purposes}")
+
+
+async def talk_until_a_fold(client: LangGraphClient, thread_id: str, said: list[str]) -> None:
+    """Say each of ``said`` in turn until the scripted model is asked for a summary (a fold)."""
+    for text in said:
+        await client.runs.wait(thread_id, GRAPH_ID, input=user(text))
+        if "summary" in scripted.purposes:
+            return
+    raise AssertionError(f"no fold after {len(said)} turns: the thread never outgrew its budget")

@@ -27,7 +27,7 @@ from agent.testing.dev_server import DevServer, server_environment, write_config
 from agent.testing.scripted_model import settings as model
 from agent.testing.turns import GRAPH_ID, user
 
-from .helpers import until
+from .helpers import talk_until_a_fold, until
 
 BUDGET = 200
 """A small token budget: a thread folds every few turns."""
@@ -103,11 +103,7 @@ async def test_a_restart_between_the_reply_and_the_fold_still_folds(embedded) ->
     namespace = (LOCAL_USER, "summaries")
     async with get_client(url=server.url, api_key=None) as client:
         thread = (await client.threads.create())["thread_id"]
-        for text in said:
-            await client.runs.wait(thread, GRAPH_ID, input=user(text))
-            if "summary" in model.purposes:
-                break
-        assert "summary" in model.purposes, "the thread outgrew its budget"
+        await talk_until_a_fold(client, thread, said)
         assert (await client.store.search_items((*namespace, thread)))["items"] == []
     server.stop(signal.SIGKILL)
 

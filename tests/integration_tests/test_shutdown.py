@@ -21,7 +21,7 @@ from agent.testing.dev_server import DevServer, server_environment, write_config
 from agent.testing.scripted_model import settings as model
 from agent.testing.turns import GRAPH_ID, user
 
-from .helpers import until
+from .helpers import talk_until_a_fold, until
 
 BUDGET = 200
 """A small token budget: a thread folds every few turns."""
@@ -62,11 +62,7 @@ async def test_a_stop_mid_fold_stops_the_chore_and_the_next_turn_folds(server: D
     namespace = (LOCAL_USER, "summaries")
     async with get_client(url=server.url, api_key=None) as client:
         thread = (await client.threads.create())["thread_id"]
-        for text in said:
-            await client.runs.wait(thread, GRAPH_ID, input=user(text))
-            if "summary" in model.purposes:
-                break
-        assert "summary" in model.purposes, "a fold is under way"
+        await talk_until_a_fold(client, thread, said)
 
     server.stop()  # SIGINT: the lifespan stops the chore before the store closes
     log = server.log()
