@@ -140,13 +140,16 @@ def test_chat_page_conversations_end_to_end(page: Page, dev_server: DevServer) -
         page.locator(f'#threads li[data-thread-id="{second}"] .thread-open').click()
         expect(texts).to_have_count(2)
 
-    # Delete asks first: dismissing keeps it, accepting removes it everywhere.
+    # Delete asks first (once it knows what memory learnt there): dismissing keeps it,
+    # accepting removes it everywhere.
     delete = page.get_by_role("button", name="Delete conversation: Hello there")
     page.once("dialog", lambda dialog: dialog.dismiss())
-    delete.click()
+    with page.expect_event("dialog"):
+        delete.click()
     expect(page.locator(f'#threads li[data-thread-id="{second}"]')).to_have_count(1)
     page.once("dialog", lambda dialog: dialog.accept())
-    delete.click()
+    with page.expect_event("dialog"):
+        delete.click()
     expect(page.locator(f'#threads li[data-thread-id="{second}"]')).to_have_count(0)
     expect(page.locator("#messages .message")).to_have_count(0)
     assert httpx.get(f"{dev_server.url}/threads/{second}", timeout=10).status_code == 404
