@@ -72,7 +72,7 @@ def learnt_in(client: SyncLangGraphClient, user: str, thread_id: str) -> list[Fa
 
 
 def named(facts: list[Fact]) -> str:
-    """Return ``facts`` as a line names them: ``name 하윤, location 원주``."""
+    """Return ``facts`` as a line names them: ``name 지유, location 광주``."""
     return ", ".join(f"{fact.topic} {fact.text}" for fact in facts)
 
 
