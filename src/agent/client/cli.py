@@ -22,7 +22,7 @@ from rich.table import Table
 from agent import GRAPH_ID
 from agent.client import conversations
 from agent.client.conversations import fork_point, messages_of, text_of, title_of
-from agent.client.memory import current_user, learnt_in, named  # also registers `chatbot memory`
+from agent.client.memory import current_user, named, remembered  # also registers `chatbot memory`
 from agent.client.session import app, connect, console, errors, server_errors
 from agent.conversation.language import explicit_language, is_auto
 from agent.server.tokens import DEFAULT_EXPIRES_IN, SECRET_ENV, auth_secret, create_token
@@ -429,7 +429,7 @@ def delete(
         raise typer.Exit(2)
     with server_errors():
         client = connect()
-        facts = learnt_in(client, current_user(), thread)
+        facts = remembered(client, current_user(), thread)
         if not yes:
             also = f" It also forgets: {named(facts)}." if facts else ""
             typer.confirm(f"Delete thread {thread}?{also}", abort=True)

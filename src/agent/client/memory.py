@@ -44,29 +44,20 @@ def current_user() -> str:
     return str(claims.get("sub") or LOCAL_USER)
 
 
-def remembered(client: SyncLangGraphClient, user: str) -> list[Fact]:
-    """Return the user's facts as lists show them (topics in the table's order, newest first)."""
-    found = client.store.search_items(namespace(user), limit=RECALL_LIMIT)
+def remembered(client: SyncLangGraphClient, user: str, thread_id: str | None = None) -> list[Fact]:
+    """Return the user's facts (those learnt in ``thread_id`` only, if given) as lists show them.
+
+    Topics in the table's order, newest first within one; the facts of one
+    thread are what deleting it forgets.
+    """
+    learnt_there = {"thread_id": thread_id} if thread_id is not None else None
+    found = client.store.search_items(namespace(user), filter=learnt_there, limit=RECALL_LIMIT)
     facts = [
         fact
         for item in found["items"]
         if tuple(item["namespace"]) == namespace(user)
         and (fact := Fact.from_value(dict(item["value"]), key=str(item["key"]))) is not None
-    ]
-    return in_list_order(facts)
-
-
-def learnt_in(client: SyncLangGraphClient, user: str, thread_id: str) -> list[Fact]:
-    """Return the facts learnt in ``thread_id``: what deleting it forgets (lists' order)."""
-    found = client.store.search_items(
-        namespace(user), filter={"thread_id": thread_id}, limit=RECALL_LIMIT
-    )
-    facts = [
-        fact
-        for item in found["items"]
-        if tuple(item["namespace"]) == namespace(user)
-        and (fact := Fact.from_value(dict(item["value"]), key=str(item["key"]))) is not None
-        and fact.thread_id == thread_id
+        and (thread_id is None or fact.thread_id == thread_id)
     ]
     return in_list_order(facts)
 
