@@ -202,7 +202,12 @@ def test_a_401_asks_for_a_token_keeps_it_and_retries(page: Page, dev_server: Dev
     dialog = page.get_by_role("dialog", name="Sign in")
     expect(dialog).to_be_visible()
     dialog.get_by_label("Access token").fill("s3cret")
-    dialog.get_by_role("button", name="Continue").click()
+    with page.expect_request(
+        lambda sent: (
+            "/threads/search" in sent.url and sent.headers.get("authorization") == "Bearer s3cret"
+        )
+    ):
+        dialog.get_by_role("button", name="Continue").click()  # the retry, with the token
     expect(dialog).to_be_hidden()
     expect(page.get_by_role("alert")).to_be_hidden()
     assert seen[0] is None and seen[-1] == "Bearer s3cret", seen

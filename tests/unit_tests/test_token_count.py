@@ -10,6 +10,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from agent.conversation.context import Context
 from agent.conversation.summary import unsummarized
 from agent.graph import build_graph
+from agent.housekeeping import drained
 from agent.models.local.launcher import free_port
 from agent.models.local.tokenizer import FALLBACK_PER_MESSAGE, ModelTokenizer, approximate
 from agent.testing import scripted_model as fake
@@ -53,6 +54,7 @@ async def test_the_embedded_model_budget_is_kept_in_its_own_tokens(embedded_url:
             config,
             context=Context(model="embedded", max_history_tokens=budget),
         )
+        await drained()  # each turn's fold lands before the next turn reads the summary
     assert state.get("summary"), "the history outgrew the budget and was folded"
     recent = unsummarized(state["messages"], state["summarized_through"])
     await tokenizer.prepare(recent)
