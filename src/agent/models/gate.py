@@ -5,9 +5,11 @@ memory extraction sent just before a user's message would make that reply
 wait for it. Every reply passes through :meth:`ModelGate.replying`; every
 background call goes through :meth:`ModelGate.background`, which waits until
 no reply is being written and is cancelled (then sent again) when one starts.
-Cancelling the request closes its connection, and the model server stops
-generating at its next token; what it cannot stop is reading a prompt it has
-started, which bounds how long a reply can still wait.
+Cancelling the request closes its connection. The embedded model server
+(:mod:`agent.models.local.scheduling`) then stops it at its next small batch,
+and from the moment a reply's request arrives it starts no background batch,
+so a reply waits for one batch at most, and reads its prompt on a context no
+summary or extraction has touched.
 
 Whether a reply is being written and the start of a background call are
 decided together, under one lock: a reply that comes as a background call is
@@ -20,7 +22,9 @@ runs on: the LangGraph server may run each run in an event loop of its own
 Waiters are woken, and calls cancelled, on their own loop.
 
 Work may be bounded (:class:`Patience`): after giving way a few times its
-calls run to their end even if a reply comes, which then waits for one call. Work that can wait
+calls run to their end even if a reply comes (the embedded server pauses such
+a call while a reply is written; another server may make the reply wait for
+it). Work that can wait
 (memory, a warm-up, a fold begun early) is not bounded; a fold the replies
 already need (they leave out turns no summary covers) is, or a user who sends
 message after message with no pause would starve it for good.

@@ -125,9 +125,15 @@ async def _warm_up(base_url: str) -> None:
         "max_tokens": 1,
         "temperature": 0,
     }
+    # Marked as a warm-up: a reply that comes meanwhile stops it (it reads its own prompt).
+    headers = {"X-Chatbot-Purpose": "warm-up"}  # what agent.turn.for_background sends
     try:
         async with httpx.AsyncClient(timeout=60.0) as client:
-            (await client.post(f"{base_url}/chat/completions", json=body)).raise_for_status()
+            response = await client.post(f"{base_url}/chat/completions", json=body, headers=headers)
+            if response.status_code == httpx.codes.SERVICE_UNAVAILABLE:
+                logger.info("Warming up the embedded model gave way to the first reply")
+                return
+            response.raise_for_status()
     except httpx.HTTPError as error:
         logger.warning(
             "Warming up the embedded model failed (%s); the first reply is slower", error

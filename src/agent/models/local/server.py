@@ -18,6 +18,7 @@ from typing import Any
 
 from agent import settings
 from agent.models.local.chat_formats import GEMMA, choose_chat_format, register_gemma_format
+from agent.models.local.scheduling import FIGURES_PATH, Contexts, RepliesFirst, Scheduler
 from agent.models.local.weights import BUNDLED, check_model_file, uses_bundled_model
 
 INFO_PATH = "/extras/chatbot"
@@ -193,6 +194,28 @@ def model_settings(
     )
 
 
+def replies_first(app: Any, llama_app: Any, proxy: Any, settings: Any) -> Contexts:
+    """Give background work a context of its own and have it yield to replies (see ``scheduling``).
+
+    The second ``Llama`` maps the same file, so it adds its context (about
+    50 MB at 4k tokens for the bundled model), not a second copy of the weights.
+    """
+    background = proxy.load_llama_from_model_settings(settings)
+    scheduler = Scheduler()
+    contexts = Contexts(proxy, proxy(), background, scheduler)
+    # The completion routes take the model through this function, by its module's name; the
+    # routes that only tokenize keep llama-cpp-python's own lock, so no reply waits on them.
+    llama_app.get_llama_proxy = contexts.held
+    llama_app._llama_proxy = contexts
+    app.add_middleware(RepliesFirst, scheduler=scheduler)
+
+    async def figures() -> dict[str, Any]:
+        return scheduler.figures()
+
+    app.add_api_route(FIGURES_PATH, figures, methods=["GET"])
+    return contexts
+
+
 def serve(host: str, port: int, model_path: Path, n_ctx: int, n_threads: int) -> None:
     """Load the model and serve the OpenAI-compatible API until stopped."""
     import uvicorn
@@ -211,6 +234,7 @@ def serve(host: str, port: int, model_path: Path, n_ctx: int, n_threads: int) ->
     llama = proxy()
     llama.set_cache(compact_prompt_cache())
     served = measure_chat_format(llama, served)
+    replies_first(app, llama_app, proxy, model_settings(model_path, served, n_threads))
 
     async def info() -> dict[str, Any]:
         return asdict(served)
