@@ -7,33 +7,38 @@ thread folds every few turns:
 
 * **ordinary turns**: the median first token of turns that neither fold nor
   follow a statement (turn 1, which reads the system prompt cold, left out),
-  each sent ``--pause`` seconds after the reply before it (default 8 s: a user
-  reading and typing);
+  each sent a pause after the reply before it;
 * **fold turns**: the first token of every turn whose prompt starts with a
   new summary (``summarized_through`` moved), against that median;
 * **the slowest ordinary turn**, against the median: a reply that waited for a
   fold still under way (one the replies already need is let finish) shows here,
   on the turns just before a new summary;
-* **after a statement**: a user says something about themselves and, the
-  instant that reply's stream ends, sends the next message: its first token
+* **after a statement**: a user says something about themselves and, a pause
+  after that reply's stream ends, sends the next message: its first token
   against the median (memory extraction of the statement is due right then);
 * **known in a new thread**: seconds from the end of a statement's reply until
   the fact is in the user's memory (``/store`` search), i.e. until a new
   conversation would know it.
 
-Prints every turn, then a table and ``first_token: median_ms=... fold_ratio_max=...
-slowest_ratio=... statement_ratio_max=... known_after_s_max=...``. Runs against whatever code the
-``agent`` package is (put another checkout's ``src`` first on ``PYTHONPATH`` to
-measure it: the server is started from that checkout).
+Each pause of ``--pauses`` (default ``0,8``: none at all, as a script or a
+quick typist sends, and a user reading and typing) gets its own server and
+threads, one after the other, and the message after a statement waits that
+pause too. Prints every turn, then one table per pause and, side by side, each
+kind of turn at pause 0 against the longest pause, with the load average over
+each pass. Runs against whatever code the ``agent`` package is (put another
+checkout's ``src`` first on ``PYTHONPATH`` to measure it: the server is
+started from that checkout).
 
-    .venv/bin/python -m bench.first_token            # about 5 minutes on 2 cores
-    .venv/bin/python -m bench.first_token --folds 1  # a quick look
+    .venv/bin/python -m bench.first_token            # about 10 minutes on 2 cores
+    .venv/bin/python -m bench.first_token --folds 1 --pauses 0  # a quick look
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
+import os
 import signal
 import statistics
 import subprocess
@@ -54,12 +59,9 @@ from agent.testing.turns import GRAPH_ID
 BUDGET = 500
 """Prompt budget of the measured threads: small, so folds come every few turns."""
 
-PAUSE_S = 8.0
-"""A user reads a reply and types the next message: the time housekeeping has between turns.
-
-The message after a statement is always sent the instant the reply ends (no pause), and
-``--pause 0`` sends every message that way, which leaves the housekeeping no time at all:
-background calls then give way twice and are let finish, so some replies wait for them."""
+PAUSES_S = (0.0, 8.0)
+"""Seconds between a reply and the next message: none (a script, a quick typist), and a user
+reading and typing. With none, the housekeeping has no time at all between turns."""
 
 USER = "local"
 """Whose memory a request without a token uses."""
@@ -122,14 +124,17 @@ async def seconds_until_known(client: LangGraphClient, word: str, since: float) 
     return None
 
 
-async def measure(url: str, folds: int, pause: float) -> dict[str, Any]:
-    """Drive the threads and return every figure; ``pause`` seconds pass between turns."""
+async def measure(url: str, folds: int, pause: float, most: int = 40) -> dict[str, Any]:
+    """Drive the threads and return every figure; ``pause`` seconds pass between turns.
+
+    The first thread talks until ``folds`` turns started from a new summary, or ``most`` turns.
+    """
     client = get_client(url=url, api_key=None)
     ordinary: list[tuple[int, float]] = []
     fold_turns: list[tuple[int, float]] = []
     thread = (await client.threads.create())["thread_id"]
     turn, marker = 0, None
-    while len(fold_turns) < folds and turn < 40 * folds:
+    while len(fold_turns) < folds and turn < most:
         turn += 1
         await asyncio.sleep(pause if turn > 1 else 0)  # the user reads the reply, types
         ms, _ = await first_token_ms(client, thread, TALK[turn % len(TALK)])
@@ -150,6 +155,7 @@ async def measure(url: str, folds: int, pause: float) -> dict[str, Any]:
         await first_token_ms(client, other, TALK[0])  # an ordinary start for this thread
         await asyncio.sleep(pause)
         _, ended = await first_token_ms(client, other, statement)
+        await asyncio.sleep(pause)
         ms, _ = await first_token_ms(client, other, TALK[3])
         after_statement.append(ms)
         known = await seconds_until_known(client, word, ended)
@@ -157,6 +163,8 @@ async def measure(url: str, folds: int, pause: float) -> dict[str, Any]:
         print(f"after {statement!r}: first token {ms:.0f} ms; in memory after {known} s")
     await client.http.client.aclose()
     return {
+        "pause": pause,
+        "turns": turn,
         "median_ms": median,
         "slowest_ordinary": max(ordinary, key=lambda turn_ms: turn_ms[1]),
         "fold_turns": fold_turns,
@@ -166,9 +174,10 @@ async def measure(url: str, folds: int, pause: float) -> dict[str, Any]:
 
 
 def report(figures: dict[str, Any]) -> None:
-    """Print the table and the closing line."""
+    """Print one pause's table and its closing line."""
     median = figures["median_ms"]
-    print(f"\nordinary turns: median first token {median:.0f} ms")
+    print(f"\npause {figures['pause']:g} s, load {figures['load']}")
+    print(f"ordinary turns: median first token {median:.0f} ms")
     print("| measured | first token | vs median |\n|---|---:|---:|")
     for turn, ms in figures["fold_turns"]:
         print(f"| turn {turn} (new summary) | {ms:.0f} ms | {ms / median:.2f}x |")
@@ -177,16 +186,79 @@ def report(figures: dict[str, Any]) -> None:
         f"| turn {slowest_turn} (slowest ordinary) | {slowest_ms:.0f} ms | {slowest_ms / median:.2f}x |"
     )
     for ms in figures["after_statement_ms"]:
-        print(f"| right after a statement | {ms:.0f} ms | {ms / median:.2f}x |")
-    fold_ratio = max(ms for _, ms in figures["fold_turns"]) / median
+        print(f"| after a statement | {ms:.0f} ms | {ms / median:.2f}x |")
+    if not figures["fold_turns"]:
+        print(f"| no new summary in {figures['turns']} turns | | |")
+    folds = [ms for _, ms in figures["fold_turns"]]
+    fold_ratio = max(folds) / median if folds else math.nan
     statement_ratio = max(figures["after_statement_ms"]) / median
     known = [s for s in figures["known_after_s"] if s is not None]
     known_text = f"{max(known):.1f}" if len(known) == len(figures["known_after_s"]) else "never"
     print(
-        f"first_token: median_ms={median:.0f} fold_ratio_max={fold_ratio:.2f} "
-        f"slowest_ratio={slowest_ms / median:.2f} "
+        f"first_token: pause={figures['pause']:g} median_ms={median:.0f} "
+        f"fold_ratio_max={fold_ratio:.2f} slowest_ratio={slowest_ms / median:.2f} "
         f"statement_ratio_max={statement_ratio:.2f} known_after_s_max={known_text}"
     )
+
+
+def kinds(figures: dict[str, Any]) -> dict[str, float]:
+    """Return the median first token (ms) of each kind of turn in one pass."""
+    return {
+        "ordinary": figures["median_ms"],
+        "after a statement": statistics.median(figures["after_statement_ms"]),
+        "new summary": (
+            statistics.median(ms for _, ms in figures["fold_turns"])
+            if figures["fold_turns"]
+            else math.nan
+        ),
+        "slowest ordinary": figures["slowest_ordinary"][1],
+    }
+
+
+def side_by_side(passes: list[dict[str, Any]]) -> None:
+    """Print each kind of turn at every pause, and the shortest pause against the longest."""
+    passes = sorted(passes, key=lambda figures: figures["pause"])
+    shortest, longest = passes[0], passes[-1]
+    heads = " | ".join(f"pause {f['pause']:g} s" for f in passes)
+    print(f"\n| median first token | {heads} | {shortest['pause']:g} s vs {longest['pause']:g} s |")
+    print("|---|" + "---:|" * (len(passes) + 1))
+    by_pause = [kinds(figures) for figures in passes]
+    for kind in by_pause[0]:
+        cells = " | ".join(
+            "none" if math.isnan(k[kind]) else f"{k[kind]:,.0f} ms" for k in by_pause
+        )
+        ratio = by_pause[0][kind] / by_pause[-1][kind]
+        print(f"| {kind} | {cells} | {'' if math.isnan(ratio) else f'{ratio:.2f}x'} |")
+    loads = " | ".join(f"{f['load']}" for f in passes)
+    print(f"| load average (1 min, over the pass) | {loads} | |")
+    ratios = " ".join(
+        f"{kind.replace(' ', '_')}={by_pause[0][kind] / by_pause[-1][kind]:.2f}"
+        for kind in by_pause[0]
+    )
+    print(f"first_token_pauses: {ratios}")
+
+
+def load_range(samples: list[float]) -> str:
+    """Return the 1-minute load average's range over a pass, as ``low-high``."""
+    return f"{min(samples):.1f}-{max(samples):.1f}"
+
+
+async def with_load(url: str, folds: int, pause: float, most: int) -> dict[str, Any]:
+    """Measure one pause while sampling the load average every second."""
+    samples = [os.getloadavg()[0]]
+
+    async def sample() -> None:
+        while True:
+            await asyncio.sleep(1)
+            samples.append(os.getloadavg()[0])
+
+    sampler = asyncio.create_task(sample())
+    try:
+        figures = await measure(url, folds, pause, most)
+    finally:
+        sampler.cancel()
+    figures["load"] = load_range(samples)
+    return figures
 
 
 def main() -> None:
@@ -194,10 +266,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=3, help="fold turns to measure (default 3)")
     parser.add_argument(
-        "--pause",
-        type=float,
-        default=PAUSE_S,
-        help=f"seconds between a reply and the next message (default {PAUSE_S:g}; 0: none)",
+        "--turns", type=int, default=40, help="most turns of the first thread (default 40)"
+    )
+    parser.add_argument(
+        "--pauses",
+        default=",".join(f"{p:g}" for p in PAUSES_S),
+        help="seconds between a reply and the next message, one pass each (default 0,8)",
     )
     args = parser.parse_args()
     # Stopped with SIGTERM, still stop the server (and its model) in the finally below.
@@ -209,6 +283,16 @@ def main() -> None:
         text=True,
     ).stdout.strip()
     print(f"code: {Path(agent.__file__).parent} at {commit}; budget {BUDGET} tokens")
+    passes = []
+    for pause in (float(p) for p in args.pauses.split(",")):
+        passes.append(one_pass(args.folds, pause, args.turns))
+        report(passes[-1])
+    if len(passes) > 1:
+        side_by_side(passes)
+
+
+def one_pass(folds: int, pause: float, most: int) -> dict[str, Any]:
+    """Measure one pause on a server of its own (memory starts empty), then stop it."""
     with tempfile.TemporaryDirectory(prefix="first-token-") as workdir:
         write_config(Path(workdir))
         env = server_environment(
@@ -219,8 +303,8 @@ def main() -> None:
         server = DevServer(workdir=Path(workdir), port=free_port(), env=env)
         server.start()
         try:
-            print(f"pause between turns: {args.pause:g} s (none after a statement)")
-            report(asyncio.run(measure(server.url, args.folds, args.pause)))
+            print(f"\npause between turns: {pause:g} s", flush=True)
+            return asyncio.run(with_load(server.url, folds, pause, most))
         finally:
             server.stop()
 
