@@ -32,7 +32,7 @@ from langgraph.store.base import BaseStore
 from agent.chores import Housework
 from agent.conversation import summaries
 from agent.conversation.context import Context
-from agent.conversation.language import reply_language_async
+from agent.conversation.language import turn_language
 from agent.conversation.prompt import TokenCounter, message_text, remind_language
 from agent.conversation.state import InputState, State
 from agent.conversation.summary import unsummarized
@@ -115,14 +115,17 @@ def build_graph(
         # make the counting (so the reply) wait for it, uncut.
         async with model_gate().replying():
             newest = message_text(messages[-1])
-            language = await reply_language_async(
+            said_in = await turn_language(
                 state.get("language"), newest, state.get("reply_language")
             )
+            language = said_in.reply
             summary, facts = await what_is_known(runtime.store, thread, messages, context.summarize)
             if context.summarize and not summary.through:
                 summary = _from_state(state)
             system = system_message(context, language, summary.text, facts, newest)
-            recent = remind_language(unsummarized(messages, summary.through), language)
+            recent = unsummarized(messages, summary.through)
+            if said_in.needs_restating:
+                recent = remind_language(recent, language)
             prompt = compose(system, recent, context, await counter(count, [system, *recent]))
             if not any(isinstance(message, HumanMessage) for message in prompt):
                 raise ValueError(

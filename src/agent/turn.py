@@ -32,6 +32,7 @@ from agent import LOCAL_USER
 from agent.conversation import summaries
 from agent.conversation.context import Context
 from agent.conversation.prompt import TokenCounter, build_prompt, count_tokens, render_system_prompt
+from agent.conversation.prompts import NOTHING_REMEMBERED
 from agent.memory import keeper
 from agent.memory.facts import MEMORY_SHARE, Fact, memory_section
 from agent.models.endpoint import (
@@ -134,10 +135,15 @@ async def what_is_known(
 def system_message(
     context: Context, language: str, summary: str, facts: Sequence[Fact], newest: str
 ) -> SystemMessage:
-    """Return the system prompt: template, then the most relevant facts within their share."""
+    """Return the system prompt: template, then the most relevant facts within their share.
+
+    With no fact of the user, it says so: a model told nothing invents what it is asked.
+    """
     section, _kept = memory_section(
         facts, context.max_history_tokens // MEMORY_SHARE, _approximate, relevant_to=newest
     )
+    if not facts:
+        section = NOTHING_REMEMBERED
     return render_system_prompt(context.system_prompt, language, summary, section)
 
 

@@ -7,7 +7,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from agent.conversation.context import Context
 from agent.conversation.prompt import count_tokens
-from agent.conversation.prompts import LANGUAGE_REMINDER
+from agent.conversation.prompts import LANGUAGE_REMINDER, NOTHING_REMEMBERED
 from agent.graph import builder
 
 REMINDER = "\n\n" + LANGUAGE_REMINDER.format(language="English")
@@ -39,12 +39,8 @@ async def test_second_turn_sends_the_whole_thread(turn, fake_model) -> None:
     second_prompt = fake_model.prompts[1]
     assert isinstance(second_prompt[0], SystemMessage)
     assert [type(m) for m in second_prompt[1:]] == [HumanMessage, AIMessage, HumanMessage]
-    # The newest question is followed by the reply language, in the prompt only.
-    assert [m.content for m in second_prompt[1:]] == [
-        "Hi! I'm Bob",
-        "reply 1",
-        "What's my name?" + REMINDER,
-    ]
+    # Written in the reply language, the question is the prompt's last word.
+    assert [m.content for m in second_prompt[1:]] == ["Hi! I'm Bob", "reply 1", "What's my name?"]
     assert [m.content for m in state["messages"]] == [
         "Hi! I'm Bob",
         "reply 1",
@@ -58,7 +54,7 @@ async def test_threads_are_kept_apart(turn, fake_model) -> None:
     state_b = await turn("b", "What's my name?")
 
     prompt_b = fake_model.prompts[1]
-    assert [m.content for m in prompt_b[1:]] == ["What's my name?" + REMINDER]
+    assert [m.content for m in prompt_b[1:]] == ["What's my name?"]
     assert all("Bob" not in str(m.content) for m in prompt_b)
     assert len(state_b["messages"]) == 2
 
@@ -99,37 +95,49 @@ async def test_a_thread_is_answered_in_the_language_its_user_writes(
     state = await turn("a", text)
     system, newest = fake_model.prompts[0][0], fake_model.prompts[0][-1]
     assert language in system.content and "English" not in system.content.replace(language, "")
-    assert newest.content.endswith(LANGUAGE_REMINDER.format(language=language))
+    assert newest.content == text, "nothing after a message already in the reply language"
     assert state["reply_language"] == language
     assert "language" not in state, "a detected language is shown, never stored as set"
 
 
 async def test_a_user_who_switches_language_is_followed(turn, fake_model) -> None:
     await turn("a", "Hallo, ich heiße Wiebke und wohne in Husum.")
-    await turn("a", "ok")  # nothing telling: the thread keeps its language
+    await turn("a", "ok")  # nothing telling: the thread keeps its language, and says which
     state = await turn("a", "Au fait, je préfère qu'on parle français maintenant.")
-    languages = [prompt[-1].content.rsplit("(Answer in ", 1)[1] for prompt in fake_model.prompts]
-    assert languages == ["German.)", "German.)", "French.)"]
+    newest = [prompt[-1].content for prompt in fake_model.prompts]
+    assert newest == [
+        "Hallo, ich heiße Wiebke und wohne in Husum.",
+        "ok" + REMINDER.replace("English", "German"),
+        "Au fait, je préfère qu'on parle français maintenant.",
+    ]
     assert state["reply_language"] == "French"
 
 
 async def test_a_set_language_wins_until_cleared(turn, fake_model) -> None:
+    """A message not in the reply language is followed by it, in the prompt only."""
     await turn("a", "저는 하윤이고 청주에 살아요.", language="English")
     state = await turn("a", "요즘 도예를 배우고 있어요.")
     assert state["reply_language"] == "English"
+    assert [m.content for m in state["messages"][::2]] == [
+        "저는 하윤이고 청주에 살아요.",
+        "요즘 도예를 배우고 있어요.",
+    ]
     cleared = await turn("a", "도예가 정말 재미있어요.", language="")
     assert cleared["reply_language"] == "Korean"
-    assert [p[-1].content.rsplit("(Answer in ", 1)[1] for p in fake_model.prompts] == [
-        "English.)",
-        "English.)",
-        "Korean.)",
+    assert [p[-1].content for p in fake_model.prompts] == [
+        "저는 하윤이고 청주에 살아요." + REMINDER,
+        "요즘 도예를 배우고 있어요." + REMINDER,
+        "도예가 정말 재미있어요.",
     ]
 
 
 async def test_system_prompt_comes_from_context(turn, fake_model) -> None:
     context = Context(system_prompt="You are a pirate. Reply in {language}.")
     await turn("a", "Hi", context=context, language="German")
-    assert fake_model.prompts[0][0].content == "You are a pirate. Reply in German."
+    assert (
+        fake_model.prompts[0][0].content
+        == f"You are a pirate. Reply in German.\n\n{NOTHING_REMEMBERED}"
+    )
 
 
 async def test_long_history_is_trimmed_to_budget_on_a_human_message(turn, fake_model) -> None:
@@ -202,3 +210,67 @@ async def test_the_reply_path_reads_the_store_once() -> None:
         assert reply_request - before == 1, "one store round trip before the reply"
         reads.clear()
     await drained()
+
+
+@pytest.mark.parametrize(
+    ("facts", "question"),
+    [
+        (
+            (("name", "Ludivine"), ("location", "Sète"), ("pet", "Pistache")),
+            "Comment s'appelle mon chat ?",
+        ),
+        (
+            (("name", "보람"), ("location", "여수"), ("instrument", "해금")),
+            "제가 연주하는 악기가 뭐예요?",
+        ),
+        (
+            (("name", "千尋"), ("location", "倉敷"), ("health", "そばアレルギー")),
+            "私は何のアレルギーがありますか？",
+        ),
+    ],
+)
+async def test_a_new_conversation_lists_what_the_user_told_as_theirs(facts, question) -> None:
+    """The facts reach the system prompt as a list about the user, bounded by what is not known."""
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.store.memory import InMemoryStore
+
+    from agent.conversation.prompts import (
+        EXAMPLES_HEADING,
+        MEMORY_BOUNDS,
+        MEMORY_HEADING,
+        NAME_EXAMPLE,
+        UNKNOWN_EXAMPLE,
+    )
+    from agent.graph import build_graph
+    from agent.housekeeping import drained
+    from agent.memory.facts import Fact, namespace
+    from agent.testing.fake_chat_model import RecordingChatModel
+
+    store = InMemoryStore()
+    for topic, text in facts:
+        fact = Fact(topic, text, updated_at="2026-12-01T10:00:00+00:00")
+        await store.aput(namespace("u"), fact.store_key(), fact.value())
+    model = RecordingChatModel(reply=lambda _prompt: "…")
+    graph = build_graph(lambda _context: model).compile(checkpointer=InMemorySaver(), store=store)
+    config = {"configurable": {"thread_id": "new", "langgraph_auth_user_id": "u"}}
+    await graph.ainvoke({"messages": [{"role": "user", "content": question}]}, config)
+    await drained()
+
+    system = model.prompts[0][0].content
+    listed = system.split(f"{MEMORY_HEADING}\n", 1)[1].splitlines()
+    labels = {"name": "name", "location": "lives in"}
+    assert listed == [
+        *(f"- {labels.get(topic, topic)}: {text}" for topic, text in facts),
+        MEMORY_BOUNDS,
+        EXAMPLES_HEADING,
+        NAME_EXAMPLE.format(name=facts[0][1]),  # the user's own name, never another's
+        UNKNOWN_EXAMPLE,
+    ]
+    assert NOTHING_REMEMBERED not in system
+    assert model.prompts[0][-1].content == question, "the question is the prompt's last word"
+
+
+async def test_with_nothing_remembered_the_prompt_says_so(turn, fake_model) -> None:
+    await turn("a", "¿Cómo se llama mi hermana?")
+    system = fake_model.prompts[0][0].content
+    assert system.endswith(NOTHING_REMEMBERED)

@@ -16,7 +16,13 @@ import pytest
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage
 from langgraph.store.memory import InMemoryStore
 
-from agent.conversation.prompts import MEMORY_HEADING
+from agent.conversation.prompts import (
+    EXAMPLES_HEADING,
+    MEMORY_BOUNDS,
+    MEMORY_HEADING,
+    NAME_EXAMPLE,
+    UNKNOWN_EXAMPLE,
+)
 from agent.memory import extraction, keeper, learning, progress
 from agent.memory.extraction import grounded, parse, worth_asking
 from agent.memory.facts import Fact, memory_section, namespace
@@ -235,7 +241,7 @@ def test_every_alias_names_a_topic_of_the_table_and_the_prompt_names_every_topic
         assert topic in extraction.INSTRUCTIONS
     for row in TOPICS.values():
         assert row.opposite in ("", *TOPICS)
-        assert "{}" in row.sentence
+        assert row.label and "\n" not in row.label
 
 
 def test_every_worked_example_parses_to_exactly_its_own_lines() -> None:
@@ -460,10 +466,14 @@ def test_identity_first_then_what_the_message_is_about_then_the_newest() -> None
     # Stated in the topics' order, so that the prompt's start does not move with each message.
     assert section.splitlines() == [
         MEMORY_HEADING,
-        "The user's name is 李婉清.",
-        "The user's pet: 豆豆.",
-        "The user likes jazz.",
-        "The user's plans: 여행.",
+        "- name: 李婉清",
+        "- pet: 豆豆",
+        "- likes: jazz",
+        "- plans: 여행",
+        MEMORY_BOUNDS,
+        EXAMPLES_HEADING,
+        NAME_EXAMPLE.format(name="李婉清"),
+        UNKNOWN_EXAMPLE,
     ]
     other, _ = memory_section(facts, 1000, approximate, relevant_to="Tu aimes le jazz ?")
     assert other == section, "what fits is stated the same whatever the newest message says"
@@ -476,7 +486,8 @@ def test_facts_that_do_not_fit_are_left_out_whole_and_shorter_ones_still_fit() -
         Fact("instrument", "cello", updated_at="2026-12-01"),
     ]
     budget = approximate(
-        f"{MEMORY_HEADING}\nThe user's name is Hélène.\nThe user's instrument: cello."
+        f"{MEMORY_HEADING}\n- name: Hélène\n- instrument: cello\n{MEMORY_BOUNDS}\n"
+        f"{EXAMPLES_HEADING}\n{NAME_EXAMPLE.format(name='Hélène')}\n{UNKNOWN_EXAMPLE}"
     )
     section, kept = memory_section(facts, budget, approximate, relevant_to="What do I play?")
     assert [f.topic for f in kept] == ["name", "instrument"]

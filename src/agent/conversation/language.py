@@ -41,6 +41,7 @@ import asyncio
 import re
 import threading
 import unicodedata
+from dataclasses import dataclass
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
@@ -148,10 +149,35 @@ async def reply_language_async(
     set_language: str | None, newest_user_text: str, previous: str | None
 ) -> str:
     """Do what :func:`reply_language` does without blocking the event loop."""
-    chosen = explicit_language(set_language)
-    if chosen:
-        return chosen
-    return await detect_async(newest_user_text) or _kept(previous)
+    return (await turn_language(set_language, newest_user_text, previous)).reply
+
+
+@dataclass(frozen=True)
+class TurnLanguage:
+    """The language a turn is answered in, and the one its message is written in."""
+
+    reply: str
+    """What the reply is written in (:func:`reply_language`)."""
+    written: str | None
+    """What the user's newest message is written in; None when too short or mixed to tell."""
+
+    @property
+    def needs_restating(self) -> bool:
+        """Whether the prompt must say which language to answer in, after the message.
+
+        A message written in the reply language shows it by itself: restating it
+        after the question made the embedded model rewrite the question in that
+        language instead of answering it (``docs/quality.md``).
+        """
+        return self.written != self.reply
+
+
+async def turn_language(
+    set_language: str | None, newest_user_text: str, previous: str | None
+) -> TurnLanguage:
+    """Return the reply language of a turn and the language of its message (off the loop)."""
+    written = await detect_async(newest_user_text)
+    return TurnLanguage(explicit_language(set_language) or written or _kept(previous), written)
 
 
 def detect(text: str) -> str | None:

@@ -3,13 +3,12 @@
 Edit here to change what the model is told; the modules that build prompts
 (``conversation.prompt``, ``conversation.summary``, ``memory.facts``,
 ``memory.extraction``) hold the logic, not the words. The topics memory knows,
-and the sentence each fact becomes, are data in ``memory.topics``.
+and the label each fact is listed under, are data in ``memory.topics``.
 """
 
 SYSTEM_PROMPT = (
-    "You are a helpful assistant chatting with a user. Answer in {language}. What the user "
-    "told you about themselves is theirs, not yours. Asked about something they never told "
-    "you, say you don't know."
+    'You are a helpful assistant. Reply in {language}. Speak to the user as "you": their '
+    "name, home and life are theirs, never yours."
 )
 """The default system prompt template; ``{language}`` is the thread's reply language."""
 
@@ -17,19 +16,46 @@ DEFAULT_LANGUAGE = "English"
 """The reply language of a thread whose user has written nothing telling (e.g. "ok")."""
 
 LANGUAGE_REMINDER = "(Answer in {language}.)"
-"""Added after the newest user message of the prompt (not of the thread).
+"""Added after the newest user message of the prompt (not of the thread), only when that
+message is not written in the reply language (a language set for the thread, a short "ok").
 
 Measured with the embedded Qwen2.5 0.5B: told only in the system prompt, it
 answered English questions in English in threads set to German, Japanese or
 Korean; with this line after the question, 18 of 20 replies were in the
-thread's language.
+thread's language. After a question already in the reply language it did
+harm: the model rewrote the question in that language instead of answering.
 """
 
 SUMMARY_HEADING = "Summary of the earlier conversation:"
 """Put before the running summary in the system prompt."""
 
-MEMORY_HEADING = "What you remember about the user from earlier conversations:"
-"""Put before the user's remembered facts in the system prompt."""
+MEMORY_HEADING = "About the user, from earlier conversations (facts about them, not about you):"
+"""Put before the list of the user's remembered facts in the system prompt."""
+
+MEMORY_BOUNDS = (
+    "Apart from this and what they say here, you know nothing about them: asked about "
+    "anything else of theirs, say they have not told you."
+)
+"""Put after the list: what the bot says of what is not in it."""
+
+EXAMPLES_HEADING = "For example, in the user's language:"
+"""Put before the worked exchanges that follow what the bot knows of the user."""
+
+NAME_EXAMPLE = "User: What's my name? -> You: Your name is {name}."
+"""A worked exchange, with the user's own name (never another's: a model copies examples)."""
+
+UNKNOWN_EXAMPLE = "User: What's my shoe size? -> You: You haven't told me your shoe size yet."
+"""A worked exchange about something memory rarely holds."""
+
+NOTHING_REMEMBERED = (
+    "You know nothing about the user beyond what they say in this conversation: asked "
+    "about anything else of theirs, say they have not told you.\n"
+    f"{EXAMPLES_HEADING}\n{UNKNOWN_EXAMPLE}"
+)
+"""Put in the system prompt instead of the list when memory holds nothing of the user.
+
+No example about their name here: told "You haven't told me your name yet", the
+model said so to users who had, a few messages earlier (measured)."""
 
 SUMMARIZER_INSTRUCTIONS = (
     "You keep a running summary of a conversation between a user and an assistant. "

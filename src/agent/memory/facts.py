@@ -20,7 +20,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agent.conversation.likeness import bigrams, fold
-from agent.conversation.prompts import MEMORY_HEADING
+from agent.conversation.prompts import (
+    EXAMPLES_HEADING,
+    MEMORY_BOUNDS,
+    MEMORY_HEADING,
+    NAME_EXAMPLE,
+    UNKNOWN_EXAMPLE,
+)
 from agent.memory.topics import topic_of, topic_rank
 
 NAMESPACE = "memories"
@@ -141,11 +147,10 @@ class Fact:
             updated_at=said_at,
         )
 
-    def sentence(self) -> str:
-        """Return the fact as the prompt states it."""
+    def line(self) -> str:
+        """Return the fact as the prompt lists it: ``- lives in: <city>``."""
         topic = topic_of(self.topic)
-        template = topic.sentence if topic is not None else "The user's {}."
-        return template.format(self.text)
+        return f"- {topic.label if topic is not None else self.topic}: {self.text}"
 
 
 def corrected(fact: Fact, text: str) -> Fact:
@@ -219,5 +224,20 @@ def memory_section(
 
 
 def render(facts: Sequence[Fact]) -> str:
-    """Return the heading and one sentence a fact."""
-    return "\n".join([MEMORY_HEADING, *(fact.sentence() for fact in facts)])
+    """Return the heading, one line a fact, what to say of anything else, and worked exchanges.
+
+    The exchanges show the model speaking to the user of their facts ("Your name
+    is ...") with the user's own name, and admitting what it was never told.
+    """
+    names = [fact.text for fact in facts if fact.topic == "name"]
+    examples = [NAME_EXAMPLE.format(name=names[0])] if names else []
+    return "\n".join(
+        [
+            MEMORY_HEADING,
+            *(fact.line() for fact in facts),
+            MEMORY_BOUNDS,
+            EXAMPLES_HEADING,
+            *examples,
+            UNKNOWN_EXAMPLE,
+        ]
+    )

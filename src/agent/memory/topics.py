@@ -22,14 +22,15 @@ class Topic:
         name: The topic as the model writes it and the store keeps it.
         single: A user has one value of it: a newer one supersedes the old
             (a move replaces the home); else each value is kept beside the others.
-        sentence: How a fact of it reads in the prompt (``{}`` is the value as written).
+        label: What a fact of it is called in the prompt's list of what the user told
+            (``- lives in: <city>``).
         identity: Shown to the model first, whatever the message is about.
         opposite: A topic whose fact of the same value a new fact of this one retracts.
     """
 
     name: str
     single: bool
-    sentence: str
+    label: str
     identity: bool = False
     opposite: str = ""
 
@@ -37,18 +38,18 @@ class Topic:
 TOPICS: dict[str, Topic] = {
     topic.name: topic
     for topic in (
-        Topic("name", single=True, sentence="The user's name is {}.", identity=True),
-        Topic("location", single=True, sentence="The user lives in {}.", identity=True),
-        Topic("origin", single=True, sentence="The user comes from {}."),
-        Topic("age", single=True, sentence="The user's age: {}."),
-        Topic("job", single=True, sentence="The user's work: {}."),
-        Topic("family", single=False, sentence="The user's family: {}."),
-        Topic("pet", single=False, sentence="The user's pet: {}."),
-        Topic("health", single=False, sentence="The user's health: {}."),
-        Topic("likes", single=False, sentence="The user likes {}.", opposite="dislikes"),
-        Topic("dislikes", single=False, sentence="The user dislikes {}.", opposite="likes"),
-        Topic("plans", single=False, sentence="The user's plans: {}."),
-        Topic("language", single=False, sentence="The user speaks {}."),
+        Topic("name", single=True, label="name", identity=True),
+        Topic("location", single=True, label="lives in", identity=True),
+        Topic("origin", single=True, label="comes from"),
+        Topic("age", single=True, label="age"),
+        Topic("job", single=True, label="work"),
+        Topic("family", single=False, label="family"),
+        Topic("pet", single=False, label="pet"),
+        Topic("health", single=False, label="health"),
+        Topic("likes", single=False, label="likes", opposite="dislikes"),
+        Topic("dislikes", single=False, label="dislikes", opposite="likes"),
+        Topic("plans", single=False, label="plans"),
+        Topic("language", single=False, label="speaks"),
     )
 }
 """Every topic the extractor is told about, in the order the prompt and the lists show them."""
@@ -125,7 +126,7 @@ def topic_of(written: str) -> Topic | None:
     if not label or len(label) > MAX_TOPIC_CHARS or len(label.split()) > MAX_TOPIC_WORDS:
         return None
     name = ALIASES.get(label, label)
-    return TOPICS.get(name) or Topic(name, single=False, sentence=f"The user's {name}: {{}}.")
+    return TOPICS.get(name) or Topic(name, single=False, label=name)
 
 
 def topic_rank(name: str) -> int:
