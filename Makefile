@@ -88,9 +88,12 @@ bench-storage: install ## Bytes per thread vs its transcript at 100/500/1,000 tu
 bench-long: install ## Prompt tokens and graph ms per turn at turns 10/100/1,000
 	$(BIN)/python -m bench.long_conversation
 
-bench-quality: install ## Does the default model remember, in six languages, and save only facts about the user? (~35 min): bench/results/multilingual-*
+bench-quality: install ## Does the default model remember, answer and do what it is asked, in six languages? (~50 min): bench/results/
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.multilingual
+	$(BIN)/python -m bench.multilingual --held-out
+	$(BIN)/python -m bench.requests
+	$(BIN)/python -m bench.requests --held-out
 	$(BIN)/python -m bench.extraction_precision
 	$(BIN)/python -m bench.extraction_precision --held-out
 

@@ -163,3 +163,16 @@ def test_the_server_reads_the_reply_cap_the_graph_sends() -> None:
     kwargs = model_speed.server_kwargs(payload)
     assert (kwargs["max_tokens"], kwargs["temperature"], kwargs["stream"]) == (64, 0.0, True)
     assert model_speed.sent_cap(payload) == 64
+
+
+def test_the_requests_bench_tells_a_refusal_a_loop_and_an_echo_in_any_script() -> None:
+    from bench.requests import echoes, refuses, repeats
+
+    assert refuses("I'm sorry, but I can't assist with that request.")
+    assert refuses("죄송하지만 그 요청은 도와드릴 수 없어요.")
+    assert not refuses("Il était une fois un phare au bout du monde.")
+    loop = "灯台の守り人は毎晩光をともしました。\n" * 2
+    assert repeats(loop) and repeats("Der Sturm kam über das Meer herein. " * 3)
+    assert not repeats("Mezcla la harina. Añade los huevos. Hornea veinte minutos.")
+    assert echoes("오늘 저녁 메뉴 추천해 줄래요?", "오늘 저녁 메뉴 추천해 줄래요?")
+    assert not echoes("Tonight: a lentil soup, then baked apples.", "Can you suggest a menu?")
