@@ -489,16 +489,16 @@ DISTANCES = (1, 3)
 """Turns between the user's first message and the in-thread questions."""
 
 MEASURES = {
-    "reply_language": ("reply in the user's language", ">= 90%"),
+    "reply_language": ("reply in the user's language", ">= 95%"),
     "recall": ("recall in the thread, 1 and 3 turns later", ">= 90%"),
-    "new_thread": ("name and city recalled in a new thread", ">= 80%"),
-    "correction": ("correction applied (new thread names the new city)", ">= 80%"),
+    "new_thread": ("name and city recalled in a new thread", ">= 90%"),
+    "correction": ("correction applied (new thread names the new city)", ">= 85%"),
     "invented_facts": ("saved facts the user never stated", "<= 5%"),
-    "free_form": ("free-form fact recalled in a new thread", ">= 70%"),
+    "free_form": ("free-form fact recalled in a new thread", ">= 80%"),
     "invented_answers": ("answers to never-stated facts that invent one", "<= 10%"),
-    "first_person": ("replies with the user's fact that speak of it as the bot's own", "<= 20%"),
+    "first_person": ("replies with the user's fact that speak of it as the bot's own", "<= 10%"),
 }
-"""Every measure: its key, what it counts, its goal from issue 20."""
+"""Every measure: its key, what it counts, its goal (issue 29's, per language)."""
 
 DONT_KNOW = (
     # English
