@@ -1,6 +1,6 @@
 """The embedded default model remembers, follows the thread's language, and can be swapped.
 
-Against a real ``langgraph dev`` with the bundled Qwen2.5-Coder 0.5B Instruct,
+Against a real ``langgraph dev`` with the bundled Qwen2.5-Coder 1.5B Instruct,
 at temperature 0. The cases are fixed: names and places that appear in no
 prompt, example or other test, the same every run, so a test fails when the
 chatbot changed, not at the model's error rate on whatever a run drew. How

