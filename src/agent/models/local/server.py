@@ -25,7 +25,7 @@ INFO_PATH = "/extras/chatbot"
 """The route that describes the served model."""
 
 PROMPT_CACHE_BYTES = 1 << 30
-"""llama.cpp state of recent prompts kept in RAM (about 50 MB per full 4k-token prompt of the
+"""llama.cpp state of recent prompts kept in RAM (about 110 MB per full 4k-token prompt of the
 bundled model): a memory extraction or a summary between two replies no longer makes the
 next reply read its whole prompt again."""
 
@@ -198,7 +198,7 @@ def replies_first(app: Any, llama_app: Any, proxy: Any, settings: Any) -> Contex
     """Give background work a context of its own and have it yield to replies (see ``scheduling``).
 
     The second ``Llama`` maps the same file, so it adds its context (about
-    50 MB at 4k tokens for the bundled model), not a second copy of the weights.
+    110 MB at 4k tokens for the bundled 1.5B model), not a second copy of the weights.
     """
     background = proxy.load_llama_from_model_settings(settings)
     scheduler = Scheduler()
