@@ -137,12 +137,12 @@ def system_message(
 ) -> SystemMessage:
     """Return the system prompt: template, then the most relevant facts within their share.
 
-    With no fact of the user, it says so: a model told nothing invents what it is asked.
+    With no fact of the user, it says so (a model told nothing invents what it is
+    asked), within the same share: a tiny budget keeps its room for the messages.
     """
-    section, _kept = memory_section(
-        facts, context.max_history_tokens // MEMORY_SHARE, _approximate, relevant_to=newest
-    )
-    if not facts:
+    share = context.max_history_tokens // MEMORY_SHARE
+    section, _kept = memory_section(facts, share, _approximate, relevant_to=newest)
+    if not facts and _approximate(NOTHING_REMEMBERED) <= share:
         section = NOTHING_REMEMBERED
     return render_system_prompt(context.system_prompt, language, summary, section)
 
