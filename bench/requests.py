@@ -122,10 +122,14 @@ MIN_REPEATED_CHARS = 16
 """A repeated piece this long or longer is a loop ("Happy birthday!" twice is not)."""
 
 
+REFUSAL_OPENING_CHARS = 160
+"""A refusal opens the reply; further on, the same words are a story's dialogue."""
+
+
 def refuses(reply: str) -> bool:
-    """Tell whether ``reply`` declines the request."""
-    lowered = folded(reply).replace("\u2019", "'")
-    return any(folded(phrase) in lowered for phrase in REFUSALS)
+    """Tell whether ``reply`` declines the request (in its opening)."""
+    opening = folded(reply).replace("\u2019", "'")[:REFUSAL_OPENING_CHARS]
+    return any(folded(phrase) in opening for phrase in REFUSALS)
 
 
 def repeats(reply: str) -> bool:
@@ -181,7 +185,7 @@ async def main() -> None:
                 row["cases"] += 1
                 for measure, hit in judged.items():
                     row[measure] += hit
-                log.append({"language": language, "request": text, "reply": reply, **judged})
+                log.append({"asked_in": language, "request": text, "reply": reply, **judged})
     finally:
         await server.stack.aclose()
     total = {key: sum(row[key] for row in rows.values()) for key in (*measures, "cases")}

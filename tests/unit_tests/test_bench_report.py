@@ -171,6 +171,8 @@ def test_the_requests_bench_tells_a_refusal_a_loop_and_an_echo_in_any_script() -
     assert refuses("I'm sorry, but I can't assist with that request.")
     assert refuses("죄송하지만 그 요청은 도와드릴 수 없어요.")
     assert not refuses("Il était une fois un phare au bout du monde.")
+    story = "Il était une fois un gardien de phare. " * 6 + "« Désolé, mais je ne peux pas. »"
+    assert not refuses(story), "a character's words further on are not the bot refusing"
     loop = "灯台の守り人は毎晩光をともしました。\n" * 2
     assert repeats(loop) and repeats("Der Sturm kam über das Meer herein. " * 3)
     assert not repeats("Mezcla la harina. Añade los huevos. Hornea veinte minutos.")
