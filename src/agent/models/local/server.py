@@ -14,12 +14,14 @@ import signal
 import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent import settings
 from agent.models.local.chat_formats import GEMMA, choose_chat_format, register_gemma_format
-from agent.models.local.scheduling import FIGURES_PATH, Contexts, RepliesFirst, Scheduler
 from agent.models.local.weights import BUNDLED, check_model_file, uses_bundled_model
+
+if TYPE_CHECKING:  # scheduling needs FastAPI, which only the ``local`` extra installs
+    from agent.models.local.scheduling import Contexts
 
 INFO_PATH = "/extras/chatbot"
 """The route that describes the served model."""
@@ -200,6 +202,8 @@ def replies_first(app: Any, llama_app: Any, proxy: Any, settings: Any) -> Contex
     The second ``Llama`` maps the same file, so it adds its context (about
     110 MB at 4k tokens for the bundled 1.5B model), not a second copy of the weights.
     """
+    from agent.models.local.scheduling import FIGURES_PATH, Contexts, RepliesFirst, Scheduler
+
     background = proxy.load_llama_from_model_settings(settings)
     scheduler = Scheduler()
     contexts = Contexts(proxy, proxy(), background, scheduler)
