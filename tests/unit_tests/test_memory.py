@@ -24,7 +24,7 @@ from agent.conversation.prompts import (
     UNKNOWN_EXAMPLE,
 )
 from agent.memory import extraction, keeper, learning, progress
-from agent.memory.extraction import grounded, parse, worth_asking
+from agent.memory.extraction import QUOTED, grounded, parse, worth_asking
 from agent.memory.facts import Fact, memory_section, namespace
 from agent.memory.topics import ALIASES, TOPICS, topic_of
 
@@ -178,6 +178,47 @@ def test_a_copied_message_or_a_value_given_twice_is_not_a_fact() -> None:
     assert facts_in("name: 하은", "저는 하은입니다.") == {"name": "하은"}
 
 
+# Only what the user says about themselves: requests, quotes, stories and others save nothing.
+
+QUOTED_REQUESTS = [
+    # What the 1.5B default answered for such requests before quotes were looked at.
+    ("이 메시지를 영어로 번역해 줘: '저는 민준이고 전주에 살아요.'", "name: 민준\nlocation: 전주"),
+    ("「私はさくらで、札幌に住んでいます」を要約してください。", "name: さくら\nlocation: 札幌"),
+    ("Traduis en espagnol : « Je m'appelle Hélène et j'habite à Besançon. »", "name: Hélène"),
+    ("Übersetze: „Ich heiße Jürgen und wohne in Göttingen.“", "name: Jürgen"),
+    ("Summarize this: 'Hi, it's Íñigo from Logroño, I'll call back.'", "name: Íñigo"),
+]
+
+
+@pytest.mark.parametrize(("message", "answer"), QUOTED_REQUESTS)
+def test_a_fact_found_only_in_a_passage_the_user_quotes_is_not_theirs(
+    message: str, answer: str
+) -> None:
+    assert parse(answer, message) == []
+
+
+def test_a_quoted_name_alone_and_a_statement_beside_a_quote_are_kept() -> None:
+    assert facts_in('pet: "Miso"', 'My dog is called "Miso".') == {"pet": "Miso"}
+    assert facts_in("name: 「さくら」", "私の名前は「さくら」です。") == {"name": "さくら"}
+    said = "Je m'appelle Hélène. Traduis « bonne nuit » en coréen."
+    assert facts_in("name: Hélène", said) == {"name": "Hélène"}
+
+
+def test_the_extraction_prompt_shows_what_saves_nothing_in_several_scripts() -> None:
+    """The model decides (no word list does), taught by examples a request, a quote and
+    other people's facts answered ``none``, in kana and Latin, beside statements in Hangul,
+    kana and Latin, so one script is not read as "about the user" and another not."""
+    quiet = [said for said, noted in extraction.EXAMPLES if noted == "none"]
+    stated = [said for said, noted in extraction.EXAMPLES if noted != "none"]
+    assert any(QUOTED.search(said) for said in quiet)
+    for script in (r"[\u3040-\u30ff]", r"[A-Za-z]"):
+        assert any(re.search(script, said) for said in quiet)
+    for script in (r"[\uac00-\ud7a3]", r"[\u3040-\u30ff]", r"[A-Za-z]"):
+        assert any(re.search(script, said) for said in stated)
+    for kind in ("requests", "quoted", "stories", "other people"):
+        assert kind in extraction.INSTRUCTIONS
+
+
 def test_a_topic_outside_the_table_is_kept_and_aliases_map_to_the_table() -> None:
     assert facts_in("instrument: cello", "I play the cello every evening.") == {
         "instrument": "cello"
@@ -316,6 +357,18 @@ async def test_a_fact_is_learnt_once_with_where_it_was_said(store: InMemoryStore
     assert ask.asked == [KOREAN]
     assert await remembered(store) == {"name": ["민준"], "location": ["전주"]}
     assert await remembered(store, "u2") == {}
+
+
+async def test_requests_quoting_someone_save_nothing_and_the_users_own_words_are_saved(
+    store: InMemoryStore,
+) -> None:
+    """A model that names the facts of a quoted passage (as the default did) saves nothing."""
+    requests = dict(QUOTED_REQUESTS[:3])
+    ask = ScriptedAsk({**requests, KOREAN: "name: 민준\nlocation: 전주"})
+    await learning.learn(store, "u1", "t1", thread_of(*requests), ask)
+    assert await remembered(store) == {}
+    await learning.learn(store, "u1", "t1", thread_of(*requests, KOREAN), ask)
+    assert await remembered(store) == {"name": ["민준"], "location": ["전주"]}
 
 
 async def test_a_move_replaces_the_home_and_a_new_name_the_name(store: InMemoryStore) -> None:

@@ -70,12 +70,17 @@ SUMMARY_SO_FAR = "Summary so far:"
 NEW_MESSAGES = "New messages:"
 
 EXTRACTION_INSTRUCTIONS = (
-    "List the lasting facts the user states about themselves in their message, one per line "
-    "as 'topic: value'. Topics: {topics}, or another one-word topic. Copy each "
-    "value from the message in its own language and script, without particles or articles. "
-    "For small talk, questions and facts about other things, answer: none"
+    "List the lasting facts the writer states about themselves: their own name, home, job, "
+    "family, pets, likes and dislikes, diet, health and plans. One per line as 'topic: value'. "
+    "Topics: {topics}, or another one-word topic. Copy each value from the message in its own "
+    "language and script, without particles or articles. When the message states none, "
+    "answer: none. That is so for requests (write, tell, translate, summarize, explain), "
+    "questions, stories, quoted or pasted text, code, and facts about other people, "
+    "characters or the world."
 )
-"""How the model is asked for facts; ``{topics}`` is the topics table's names."""
+"""How the model is asked for facts; ``{topics}`` is the topics table's names. What counts and
+what does not is said in words and shown in :data:`EXTRACTION_EXAMPLES`, never decided by a
+list of words of one language (``bench/extraction_precision.py`` measures it)."""
 
 EXTRACTION_EXAMPLES: list[tuple[str, str]] = [
     (
@@ -95,6 +100,11 @@ EXTRACTION_EXAMPLES: list[tuple[str, str]] = [
         "name: Thorvald\ndiet: vegetarian\nlikes: crosswords\ndislikes: horror films",
     ),
     ("Mein Kater heißt Fridolin und ich spiele Klavier.", "pet: Fridolin\ninstrument: Klavier"),
+    ("Detesto el brócoli.", "dislikes: brócoli"),
+    ("うちの犬の名前はおもちです。", "pet: おもち"),
+    ("「僕の名前は湊斗です」を英語に翻訳してください。", "none"),
+    ("Mi vecino Ezequiel cría abejas en Tudela.", "none"),
+    ("Écris un conte sur un meunier nommé Gontran.", "none"),
     ("Der Eiffelturm ist 330 Meter hoch.", "none"),
 ]
 """Worked examples; their names and places must not be used by any test or benchmark."""

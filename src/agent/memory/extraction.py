@@ -5,7 +5,9 @@ worked examples in several languages, and asked for ``topic: value`` lines
 (the topics of :data:`~agent.memory.topics.TOPICS`, or one of its own). Its
 answer is read defensively: a value is kept only when the user wrote it
 (:func:`grounded`, by characters, so it works where words carry particles or
-are not separated by spaces), and it is kept as the user wrote it.
+are not separated by spaces), and outside any passage they quote (:func:`unquoted`:
+text to translate, summarize or explain is not the user speaking of themselves), and
+it is kept as the user wrote it.
 """
 
 from __future__ import annotations
@@ -66,6 +68,13 @@ MIN_STEM_CHARS = 2
 
 NOTHING = {"none", "unknown", "n/a", "na", "null", "nothing", "not mentioned", "-", "없음", "なし"}
 """Values that mean the model found nothing."""
+
+QUOTED = re.compile(
+    r"«[^»]*»|‹[^›]*›|„[^“”]*[“”]|“[^”]*”|\"[^\"\n]*\"|「[^」]*」|『[^』]*』"
+    r"|(?<!\w)‘.+?’(?!\w)|(?<!\w)'.+?'(?!\w)"
+)
+"""A passage the user quotes, between the quotation marks of any script (an apostrophe inside
+a word, as in "it's", neither opens nor closes one)."""
 
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*")
 _QUESTION_MARKS = ("?", "？")
@@ -192,6 +201,22 @@ def grounded(value: str, message: str) -> str | None:
     return " ".join(message[span[0] : span[1]] for span in spans if span is not None)
 
 
+def unquoted(message: str, value: str) -> str:
+    """Return ``message`` with the passages it quotes blanked out, unless one quotes just ``value``.
+
+    A fact found only inside a quoted passage is someone else's words ("Translate:
+    «Je m'appelle Lucienne»", 「…」を要約して); a quoted name alone is the user's own
+    (My dog is called "Rex"). Blanked with spaces, so positions do not move.
+    """
+    bare = _fold(value).text
+
+    def blank(match: re.Match[str]) -> str:
+        inner = match.group(0)[1:-1]
+        return match.group(0) if _fold(inner).text == bare else " " * len(match.group(0))
+
+    return QUOTED.sub(blank, message)
+
+
 def _letters(text: str) -> int:
     return sum(char.isalnum() for char in text)
 
@@ -240,7 +265,7 @@ def parse(answer: str, message: str) -> list[Fact]:
         for value in _values(raw, topic.single):
             if value.casefold() in NOTHING or len(value) > MAX_VALUE_CHARS:
                 continue
-            written = grounded(value, message)
+            written = grounded(value, unquoted(message, value))
             if written is None:
                 continue
             written = trimmed(written)
