@@ -28,14 +28,16 @@ from agent.testing.dev_server import PROJECT_ROOT, DevServer, dev_server_with_sc
 
 JS_DIR = PROJECT_ROOT / "tests" / "js"
 SCRIPT = JS_DIR / "agent_chat_ui_branches.mjs"
+WINDOW_SCRIPT = JS_DIR / "agent_chat_ui_window.mjs"
 
 EDITABLE_TURNS = 2
 """Turns at the end of a thread that agent-chat-ui can edit and switch back from.
 
 Its 10 history states over this graph's 3 checkpoints a turn (input, the user's
-message, the reply): after an edit the window holds the new branch's
-3 states and the old branch's newest 7, and the switcher needs the fork point (the
-input checkpoint of the edited turn) among them. docs/clients.md says so.
+message, the reply): after an edit the window holds the new branch's 3 states and
+the old branch's newest 7, and the switcher needs both children of the fork point
+(the edit's input and the old message's state) among them. docs/clients.md says
+so, and why no server setting gives more ("Why not more").
 """
 
 
@@ -200,6 +202,30 @@ def test_how_far_back_agent_chat_ui_can_edit(server: DevServer, node_modules: Pa
     assert turn_30["previous"] == "Message 42"
     assert turn_30["messages"] == 2 * 42 + 1
     assert turn_30["switcher"] is None
+
+
+def test_what_the_10_states_reach_for_each_shape_of_turn(node_modules: Path) -> None:
+    """The SDK's branch code over in-memory threads: 3 states a turn reach 2 turns, 2 would reach 4.
+
+    Why this server stays at 3 (and 2 editable turns): docs/clients.md, "Why not more".
+    """
+    assert node_modules.is_dir()
+    done = subprocess.run(
+        ["node", str(WINDOW_SCRIPT)],
+        cwd=JS_DIR,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    reach: dict[str, list[str]] = json.loads(done.stdout)
+    # This graph's shape gives what the live server gave in the test above.
+    assert reach["3"][:4] == ["switch"] * EDITABLE_TURNS + ["forks", "wrong"]
+    # Four turns need a turn of 2 states, the message in the run's first; 1 state (durability
+    # "exit") reaches 9, but leaves no state between a message and its reply to regenerate from.
+    assert reach["2"][:6] == ["switch"] * 4 + ["forks", "wrong"]
+    assert reach["1"] == ["switch"] * 9 + ["forks"]
 
 
 LONG_REPLY = " ".join(f"word{n}" for n in range(40)) + "."
