@@ -70,8 +70,8 @@ SUMMARY_SO_FAR = "Summary so far:"
 NEW_MESSAGES = "New messages:"
 
 EXTRACTION_INSTRUCTIONS = (
-    "List the lasting facts the writer states about themselves: their own name, home, job, "
-    "family, pets, likes and dislikes, diet, health and plans. One per line as 'topic: value'. "
+    "List the lasting facts the writer states about themselves: their own name, where they "
+    "live or moved to, job, family, pets, likes and dislikes, diet, health and plans. One per line as 'topic: value'. "
     "Topics: {topics}, or another one-word topic. Copy each value from the message in its own "
     "language and script, without particles or articles. When the message states none, "
     "answer: none. That is so for requests (write, tell, translate, summarize, explain), "
@@ -100,6 +100,7 @@ EXTRACTION_EXAMPLES: list[tuple[str, str]] = [
         "name: Thorvald\ndiet: vegetarian\nlikes: crosswords\ndislikes: horror films",
     ),
     ("Mein Kater heißt Fridolin und ich spiele Klavier.", "pet: Fridolin\ninstrument: Klavier"),
+    ("Seit März wohne ich in Lörrach.", "location: Lörrach"),
     ("Detesto el brócoli.", "dislikes: brócoli"),
     ("うちの犬の名前はおもちです。", "pet: おもち"),
     ("「僕の名前は湊斗です」を英語に翻訳してください。", "none"),
