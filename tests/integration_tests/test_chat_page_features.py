@@ -1,5 +1,5 @@
 """The chat page as a chat app: stop, regenerate, edit and branches, copy, Markdown, safety,
-rename, search, export and import.
+rename, search, export and import; and how it looks: the search box, the header's title, the icon.
 
 Debian's Chromium through Playwright against a real ``langgraph dev`` with the scripted
 model, so every reply (Markdown, code, hostile HTML) and its pace are the test's.
@@ -423,6 +423,97 @@ def test_a_long_thread_reads_its_newest_checkpoints_and_older_ones_when_needed(
         expect(message(tab, 0).locator(".body")).to_have_text("Turn number 0")
 
 
+PAGE_WIDTHS = (1280, 800)
+"""A desktop window and a narrow one, the sidebar still beside the conversation."""
+
+PLACEHOLDER_FIT = """(box) => {
+  const style = getComputedStyle(box);
+  const pen = document.createElement("canvas").getContext("2d");
+  pen.font = style.font;
+  const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  // Typed in, the same text is laid out where the placeholder is, beside the clear button.
+  const value = box.value;
+  box.value = box.placeholder;
+  const typed = box.scrollWidth;
+  box.value = value;
+  return { text: pen.measureText(box.placeholder).width, room, typed, box: box.clientWidth };
+}"""
+
+TITLE_FIT = """(title) => {
+  const head = title.parentElement;
+  const box = title.getBoundingClientRect();
+  const beside = (el) => {
+    const b = el.getBoundingClientRect();
+    return b.top < box.bottom && box.top < b.bottom;
+  };
+  // The controls the title must leave room for, when they share its row.
+  const tools = [...head.querySelectorAll(".chat-tools button, .chat-tools label, #reply-language")]
+    .filter((el) => el.offsetWidth);
+  const lefts = beside(head.querySelector(".chat-tools"))
+    ? tools.map((el) => el.getBoundingClientRect().left)
+    : [];
+  const style = getComputedStyle(head);
+  const end = lefts.length
+    ? Math.min(...lefts) - parseFloat(style.columnGap)
+    : head.getBoundingClientRect().right - parseFloat(style.paddingRight);
+  return {
+    cut: title.scrollWidth > title.clientWidth,
+    ellipsis: getComputedStyle(title).textOverflow === "ellipsis",
+    width: box.width,
+    room: end - box.left,
+    sideways: document.documentElement.scrollWidth > window.innerWidth,
+  };
+}"""
+
+DECODES = "href => { const i = new Image(); i.src = href; return i.decode().then(() => true); }"
+
+FITTING_TITLE = "Packing list for the Lofoten trip in May"
+TOO_LONG_TITLE = (
+    "Packing list for the Lofoten trip in May, with the ferry times from Bodø, the cabins "
+    "we booked in Reine and Henningsvær, and who brings the tent, the stove and the maps"
+)
+
+
+def test_the_search_box_shows_its_whole_placeholder(browser: Browser, server: DevServer) -> None:
+    for width in PAGE_WIDTHS:
+        viewport = {"width": width, "height": 800}
+        with open_page(browser, server.url, timeout_ms=TIMEOUT_MS, viewport=viewport) as tab:
+            tab.goto(f"{server.url}/chat/")
+            search = tab.get_by_label("Search conversations")  # its label, for screen readers
+            expect(search).to_be_visible()
+            assert search.get_attribute("placeholder")
+            fit = search.evaluate(PLACEHOLDER_FIT)
+            assert fit["text"] <= fit["room"], (width, fit)
+            assert fit["typed"] <= fit["box"], (width, fit)
+
+
+def test_the_header_shows_a_title_whole_and_cuts_only_one_too_long_for_it(
+    browser: Browser, server: DevServer, sdk: SyncLangGraphClient
+) -> None:
+    threads = {}
+    for title in (FITTING_TITLE, TOO_LONG_TITLE):
+        thread = sdk.threads.create(metadata={"graph_id": GRAPH_ID, "title": title})["thread_id"]
+        sdk.runs.wait(thread, GRAPH_ID, input=user("Hello"))
+        threads[title] = thread
+    for width in PAGE_WIDTHS:
+        viewport = {"width": width, "height": 800}
+        with open_page(browser, server.url, timeout_ms=TIMEOUT_MS, viewport=viewport) as tab:
+            tab.goto(f"{server.url}/chat/")
+            heading = tab.locator("#thread-title")
+            for title, thread in threads.items():
+                tab.goto(f"{server.url}/chat/#{thread}")
+                expect(heading).to_have_text(title)  # the whole title is in the page...
+                expect(heading).to_have_attribute("title", title)  # ...and in its tooltip
+                settle(tab, 2)
+                fit = heading.evaluate(TITLE_FIT)
+                assert not fit["sideways"], (width, fit)
+                if title == FITTING_TITLE:
+                    assert not fit["cut"], f"{width}px: a title that fits is cut short: {fit}"
+                else:
+                    assert fit["cut"] and fit["ellipsis"], (width, fit)
+                    assert fit["width"] >= fit["room"] - 1, f"{width}px: room to spare: {fit}"
+
+
 @pytest.fixture(scope="module")
 def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     workdir = tmp_path_factory.mktemp("page-app-auth")
@@ -493,3 +584,27 @@ def test_with_auth_on_rename_import_and_search_stay_within_the_users_own(
             expect(bob.locator("#messages .message")).to_have_count(0)
         finally:
             scripted_model.settings.reset()
+
+
+@pytest.mark.parametrize("auth", ["off", "on"])
+def test_nothing_the_page_loads_is_missing_and_its_icon_needs_no_token(
+    browser: Browser, request: pytest.FixtureRequest, auth: str
+) -> None:
+    running: DevServer = request.getfixturevalue("auth_server" if auth == "on" else "server")
+    with open_page(browser, running.url, timeout_ms=TIMEOUT_MS) as tab:
+        missing: list[str] = []
+        tab.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+        tab.goto(f"{running.url}/chat/")
+        if auth == "on":  # the page waits for a token, its assets all loaded
+            expect(tab.get_by_role("dialog", name="Sign in")).to_be_visible()
+        else:  # the page is done: threads listed, then the model shown
+            expect(tab.locator("#model-info")).to_contain_text("Model:")
+        link = tab.locator('link[rel="icon"]')
+        expect(link).to_have_count(1)  # or the browser asks for /favicon.ico by itself
+        icon = link.evaluate("link => link.href")
+        for url in (icon, f"{running.url}/favicon.ico"):
+            answer = tab.request.get(url)
+            assert answer.status == 200, (url, answer.status)
+            assert answer.headers["content-type"].startswith("image/"), answer.headers
+        assert tab.evaluate(DECODES, icon) is True, "the icon is an image the browser can show"
+        assert missing == [], f"the page asked for what is not there: {missing}"

@@ -9,9 +9,9 @@ import re
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from agent.server.web.routes import STATIC_DIR, chat_routes
+from agent.server.web.routes import STATIC_DIR, chat_routes, favicon_route
 
-client = TestClient(Starlette(routes=chat_routes("/chat")))
+client = TestClient(Starlette(routes=[*chat_routes("/chat"), favicon_route()]))
 
 
 def test_bare_path_redirects_to_the_page() -> None:
@@ -29,6 +29,20 @@ def test_page_and_its_assets_are_served() -> None:
         assert response.status_code == 200, asset
     assert client.get("/chat/static/app.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/chat/static/nope.js").status_code == 404
+
+
+def test_the_page_links_its_icon_and_favicon_ico_is_that_icon() -> None:
+    page = client.get("/chat/").text
+    linked = re.search(r'<link rel="icon" href="(static/[^"]+)" type="([^"]+)">', page)
+    assert linked, "without a linked icon the browser asks for /favicon.ico"
+    icon = client.get(f"/chat/{linked[1]}")
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == linked[2] == "image/svg+xml"
+    assert icon.text.startswith("<svg ") and icon.text.rstrip().endswith("</svg>")
+    favicon = client.get("/favicon.ico")
+    assert favicon.status_code == 200
+    assert favicon.headers["content-type"] == "image/svg+xml"
+    assert favicon.content == icon.content
 
 
 def test_nothing_is_loaded_from_another_origin() -> None:

@@ -3,8 +3,9 @@
 Declared in ``langgraph.json`` under ``"http": {"app": ...}``; the LangGraph
 server mounts these routes beside its API and runs this lifespan at start-up
 and shutdown, so starting the server starts the model and stopping it stops it.
-It also serves the browser chat page at ``/chat/`` (``agent.server.web``), and its
-middleware refuses malformed run input before the server touches a thread.
+It also serves the browser chat page at ``/chat/`` and its icon at ``/favicon.ico``
+(``agent.server.web``), and its middleware refuses malformed run input before the
+server touches a thread.
 
 The lifespan runs the process's housekeeping on the server's main loop
 (``agent.housekeeping``), with the store the server holds open there, and
@@ -41,7 +42,7 @@ from agent.server.run_records import KeepTurnsOfDeletedRuns
 from agent.server.thread_deletion import ForgetWithDeletedThreads
 from agent.server.tokens import auth_secret, authenticate_header
 from agent.server.validation import RunInputValidation
-from agent.server.web.routes import chat_routes
+from agent.server.web.routes import chat_routes, favicon_route
 from agent.storage.checkpointer import checkpointer, describe
 
 logger = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ app = Starlette(
         Route("/chatbot/health", health),
         Route("/chatbot/me", whoami),
         *chat_routes("/chat"),
+        favicon_route(),
     ],
     middleware=[
         Middleware(RunInputValidation),

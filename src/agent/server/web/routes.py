@@ -17,11 +17,23 @@ from starlette.staticfiles import StaticFiles
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 """The page's files: ``index.html``, its ES modules (``app.js`` first), styles, ``vendor/``."""
 
+FAVICON = STATIC_DIR / "favicon.svg"
+"""The page's icon, which ``index.html`` links; also served at ``/favicon.ico``."""
+
 _NO_CACHE = {"Cache-Control": "no-cache"}
 
 
 async def _index(_: Request) -> Response:
     return FileResponse(STATIC_DIR / "index.html", headers=_NO_CACHE)
+
+
+async def _favicon(_: Request) -> Response:
+    return FileResponse(FAVICON, media_type="image/svg+xml")
+
+
+def favicon_route(path: str = "/favicon.ico") -> Route:
+    """Return the route of the icon browsers ask for on their own at ``/favicon.ico``."""
+    return Route(path, _favicon, methods=["GET"])
 
 
 def chat_routes(prefix: str = "/chat") -> list[BaseRoute]:

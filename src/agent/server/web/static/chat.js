@@ -5,7 +5,7 @@ import { textOf } from "./conversation.js";
 import { rememberLanguage, setLanguage } from "./language.js";
 import { renderMarkdown } from "./markdown.js";
 import { addMessage, findForkPoint, historyLimit, renderMessages } from "./messages.js";
-import { clearError, els, notify, showError, state } from "./page.js";
+import { clearError, els, notify, showError, showTitle, state } from "./page.js";
 import { loadThreads, markActive, shownTitle } from "./sidebar.js";
 import { errorText, serverSentEvents } from "./stream.js";
 
@@ -35,8 +35,8 @@ export async function openThread(threadId) {
   const values = (await refreshThread()) || {};
   setLanguage(values.language);
   rememberLanguage(values);
-  els.title.textContent = shownTitle({ metadata: thread.metadata, values });
-  if (!state.messages.length) els.title.textContent = state.threadTitle || "New conversation";
+  const shown = state.messages.length ? shownTitle({ metadata: thread.metadata, values }) : "";
+  showTitle(shown || state.threadTitle || "New conversation");
   window.history.replaceState(null, "", `#${threadId}`);
   markActive();
   els.input.focus();
@@ -51,7 +51,7 @@ export function newConversation() {
   state.viewCheckpoint = null;
   renderMessages();
   notify("");
-  els.title.textContent = "New conversation";
+  showTitle("New conversation");
   setLanguage(""); // a new thread replies in the language its user writes, unless one is chosen
   state.languageChanged = true; // a new thread gets the language chosen before its first message
   rememberLanguage({});
@@ -159,7 +159,7 @@ export async function send(text) {
     state.languageChanged = true;
     state.storedLanguage = "";
     window.history.replaceState(null, "", `#${state.threadId}`);
-    els.title.textContent = shownTitle({ values: { messages: [{ type: "human", content: text }] } });
+    showTitle(shownTitle({ values: { messages: [{ type: "human", content: text }] } }));
   }
   const input = { messages: [{ role: "user", content: text }] };
   // "" clears a language the thread had set; a thread without one is sent none.

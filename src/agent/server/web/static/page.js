@@ -54,6 +54,12 @@ export function clearError() {
   els.errorText.textContent = "";
 }
 
+/** Show the open conversation's title in the header; its tooltip keeps it whole when cut. */
+export function showTitle(text) {
+  els.title.textContent = text;
+  els.title.title = text;
+}
+
 export function notify(message) {
   els.notice.textContent = message;
 }

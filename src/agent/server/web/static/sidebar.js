@@ -1,7 +1,7 @@
 // The sidebar: the newest conversations, search over them, rename and delete.
 import { json, request, threadPath, whoami } from "./api.js";
 import { firstWords, matches, titleOf } from "./conversation.js";
-import { els, guard, state } from "./page.js";
+import { els, guard, showTitle, state } from "./page.js";
 
 const THREADS_LISTED = 200; // the sidebar (and its search) covers the newest 200 conversations
 const TRASH = "M4 7h16M10 11v6M14 11v6M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12M9 7V4h6v3";
@@ -139,7 +139,7 @@ async function renameThread(threadId, title) {
   await json(threadPath(threadId), { method: "PATCH", body: { metadata: { title } } });
   if (threadId === state.threadId) {
     state.threadTitle = title;
-    els.title.textContent = title;
+    showTitle(title);
   }
   await loadThreads();
 }
