@@ -71,7 +71,8 @@ NEW_MESSAGES = "New messages:"
 
 EXTRACTION_INSTRUCTIONS = (
     "List the lasting facts the writer states about themselves: their own name, where they "
-    "live or moved to, job, family, pets, likes and dislikes, diet, health and plans. One per line as 'topic: value'. "
+    "live or moved to, job, family, pets, likes and dislikes, diet, health and plans. "
+    "One per line as 'topic: value'. "
     "Topics: {topics}, or another one-word topic. Copy each value from the message in its own "
     "language and script, without particles or articles. When the message states none, "
     "answer: none. That is so for requests (write, tell, translate, summarize, explain), "
