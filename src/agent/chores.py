@@ -209,6 +209,7 @@ class Housework:
         summary, facts = await self._read(self.context.summarize)
         system = self._system(summary.text, facts)
         recent = unsummarized(self.messages, summary.through)
-        prompt = compose(system, recent, self.context, await counter(self.count, [system, *recent]))
+        tokens = await counter(self.count, [system, *recent])
+        prompt = compose(system, recent, self.context, tokens, self.language)
         reader = for_background(capped(self.model, WARM_UP_TOKENS), "warm-up")
         await model_gate().unless_cut(partial(ask, reader, prompt))

@@ -126,7 +126,9 @@ def build_graph(
             recent = unsummarized(messages, summary.through)
             if said_in.needs_restating:
                 recent = remind_language(recent, language)
-            prompt = compose(system, recent, context, await counter(count, [system, *recent]))
+            prompt = compose(
+                system, recent, context, await counter(count, [system, *recent]), language
+            )
             if not any(isinstance(message, HumanMessage) for message in prompt):
                 raise ValueError(
                     "The newest message does not fit in the token budget "

@@ -31,7 +31,13 @@ from langgraph.store.memory import InMemoryStore
 from agent import LOCAL_USER
 from agent.conversation import summaries
 from agent.conversation.context import Context
-from agent.conversation.prompt import TokenCounter, build_prompt, count_tokens, render_system_prompt
+from agent.conversation.prompt import (
+    TokenCounter,
+    build_prompt,
+    count_tokens,
+    render_system_prompt,
+    worked_exchange,
+)
 from agent.conversation.prompts import NOTHING_REMEMBERED
 from agent.memory import keeper
 from agent.memory.facts import MEMORY_SHARE, Fact, memory_section
@@ -152,9 +158,19 @@ def compose(
     recent: Sequence[AnyMessage],
     context: Context,
     count: TokenCounter,
+    language: str,
 ) -> list[BaseMessage]:
-    """Return the prompt: the system message and the newest whole messages that fit."""
-    return build_prompt(recent, system=system, max_tokens=context.max_history_tokens, count=count)
+    """Return the prompt: system message, worked exchange, newest whole messages that fit.
+
+    The exchange is in ``language``, the reply language (``worked_exchange``).
+    """
+    return build_prompt(
+        recent,
+        system=system,
+        max_tokens=context.max_history_tokens,
+        count=count,
+        before=worked_exchange(language),
+    )
 
 
 async def counter(count: TokenCounter | None, messages: Sequence[BaseMessage]) -> TokenCounter:

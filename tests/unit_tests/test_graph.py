@@ -7,7 +7,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from agent.conversation.context import Context
 from agent.conversation.prompt import count_tokens
-from agent.conversation.prompts import LANGUAGE_REMINDER, NOTHING_REMEMBERED
+from agent.conversation.prompts import LANGUAGE_REMINDER, NOTHING_REMEMBERED, UNKNOWN_EXCHANGES
 from agent.graph import builder
 
 REMINDER = "\n\n" + LANGUAGE_REMINDER.format(language="English")
@@ -38,9 +38,10 @@ async def test_second_turn_sends_the_whole_thread(turn, fake_model) -> None:
 
     second_prompt = fake_model.prompts[1]
     assert isinstance(second_prompt[0], SystemMessage)
-    assert [type(m) for m in second_prompt[1:]] == [HumanMessage, AIMessage, HumanMessage]
-    # Written in the reply language, the question is the prompt's last word.
-    assert [m.content for m in second_prompt[1:]] == ["Hi! I'm Bob", "reply 1", "What's my name?"]
+    # The worked exchange, then the whole thread: the question is the prompt's last word.
+    assert [m.content for m in second_prompt[1:3]] == list(UNKNOWN_EXCHANGES["English"])
+    assert [type(m) for m in second_prompt[3:]] == [HumanMessage, AIMessage, HumanMessage]
+    assert [m.content for m in second_prompt[3:]] == ["Hi! I'm Bob", "reply 1", "What's my name?"]
     assert [m.content for m in state["messages"]] == [
         "Hi! I'm Bob",
         "reply 1",
@@ -54,7 +55,7 @@ async def test_threads_are_kept_apart(turn, fake_model) -> None:
     state_b = await turn("b", "What's my name?")
 
     prompt_b = fake_model.prompts[1]
-    assert [m.content for m in prompt_b[1:]] == ["What's my name?"]
+    assert [m.content for m in prompt_b[3:]] == ["What's my name?"]
     assert all("Bob" not in str(m.content) for m in prompt_b)
     assert len(state_b["messages"]) == 2
 
@@ -274,3 +275,27 @@ async def test_with_nothing_remembered_the_prompt_says_so(turn, fake_model) -> N
     await turn("a", "¿Cómo se llama mi hermana?")
     system = fake_model.prompts[0][0].content
     assert system.endswith(NOTHING_REMEMBERED)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("안녕하세요, 저는 도담이고 여수에 살아요.", "Korean"),
+        ("こんにちは、七海です。鳥取に住んでいます。", "Japanese"),
+        ("Bonjour, je suis Anaïs et j'habite à Sète.", "French"),
+        ("Ciao, sono Ottavio e abito a Lecce.", "Italian"),
+    ],
+)
+async def test_the_worked_exchange_is_in_the_reply_language_and_only_in_the_prompt(
+    turn, fake_model, text, language
+) -> None:
+    state = await turn("a", text)
+    prompt = fake_model.prompts[0]
+    question, answer = UNKNOWN_EXCHANGES.get(language, UNKNOWN_EXCHANGES["English"])
+    assert state["reply_language"] == language
+    assert [(type(m), m.content) for m in prompt[1:3]] == [
+        (HumanMessage, question),
+        (AIMessage, answer),
+    ], "after the system prompt, before the conversation"
+    assert prompt[-1].content == text, "the user's message is still the last word"
+    assert [m.content for m in state["messages"]] == [text, "reply 1"], "never in the thread"

@@ -50,3 +50,28 @@ def test_system_prompt_is_filled_with_language() -> None:
 def test_system_prompt_with_unknown_placeholder_says_what_to_do() -> None:
     with pytest.raises(ValueError, match=r"only placeholder it may use is \{language\}"):
         render_system_prompt("Hello {name}", "English")
+
+
+def test_what_goes_before_the_conversation_counts_against_the_budget() -> None:
+    history = [*conversation(20), HumanMessage("the newest question")]
+    system = SystemMessage("Be brief.")
+    before = [HumanMessage("An example question?"), AIMessage("An example answer.")]
+    budget = count_tokens([system, *before, *history[-5:]])
+
+    prompt = build_prompt(history, system=system, max_tokens=budget, before=before)
+
+    assert prompt[:3] == [system, *before]
+    assert count_tokens(prompt) <= budget
+    assert prompt[3:] == history[-len(prompt[3:]) :] and isinstance(prompt[3], HumanMessage)
+
+
+def test_nothing_goes_before_a_conversation_that_does_not_fit() -> None:
+    system = SystemMessage("Be brief.")
+    before = [HumanMessage("An example question?"), AIMessage("An example answer.")]
+    too_long = [HumanMessage("word " * 500)]
+
+    prompt = build_prompt(too_long, system=system, max_tokens=100, before=before)
+
+    assert not any(isinstance(m, HumanMessage) for m in prompt), (
+        "the graph then says it is too long"
+    )

@@ -38,6 +38,9 @@ from agent.graph import build_graph
 from agent.housekeeping import drained
 from agent.testing.fake_chat_model import RecordingChatModel
 
+PROMPT_PREAMBLE = 3
+"""A reply prompt's messages before the conversation: system prompt, worked exchange."""
+
 BUDGET = 500
 
 
@@ -100,7 +103,7 @@ async def test_300_turns_stay_in_budget_and_keep_the_name() -> None:
             fold_turns.append(turn)
         # Nothing is left out: the prompt holds every message the summary does not cover.
         covered = state.get("summarized_through")
-        assert len(script.answer_prompts[-1]) - 1 == len(
+        assert len(script.answer_prompts[-1]) - PROMPT_PREAMBLE == len(
             unsummarized(state["messages"][:-1], covered)
         ), turn
 
@@ -181,7 +184,7 @@ async def test_replies_never_wait_for_a_fold_and_no_turn_is_lost() -> None:
     )
     await drained()
     assert "FACT name=Bob" in message_text(script.answer_prompts[-1][0])
-    assert len(script.answer_prompts[-1]) - 1 == len(
+    assert len(script.answer_prompts[-1]) - PROMPT_PREAMBLE == len(
         unsummarized(state["messages"][:-1], state["summarized_through"])
     )
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain_core.messages import (
+    AIMessage,
     AnyMessage,
     BaseMessage,
     HumanMessage,
@@ -14,7 +15,12 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.utils import count_tokens_approximately
 
-from agent.conversation.prompts import LANGUAGE_REMINDER, SUMMARY_HEADING
+from agent.conversation.prompts import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_REMINDER,
+    SUMMARY_HEADING,
+    UNKNOWN_EXCHANGES,
+)
 
 TokenCounter = Callable[[Sequence[BaseMessage]], int]
 """Counts the tokens a list of messages takes in a prompt."""
@@ -86,6 +92,16 @@ def remind_language(history: Sequence[AnyMessage], language: str) -> list[AnyMes
     return reminded
 
 
+def worked_exchange(language: str) -> list[BaseMessage]:
+    """Return the exchange shown before the conversation, in ``language`` (else English).
+
+    It lives only in the prompt, never in the thread: clients, summaries and
+    memory never see it.
+    """
+    question, answer = UNKNOWN_EXCHANGES.get(language, UNKNOWN_EXCHANGES[DEFAULT_LANGUAGE])
+    return [HumanMessage(content=question), AIMessage(content=answer)]
+
+
 def count_tokens(messages: Sequence[BaseMessage]) -> int:
     """Count the tokens of ``messages`` without any network access.
 
@@ -102,19 +118,26 @@ def build_prompt(
     system: SystemMessage,
     max_tokens: int,
     count: TokenCounter = count_tokens,
+    before: Sequence[BaseMessage] = (),
 ) -> list[BaseMessage]:
-    """Return the system message and the newest whole messages that fit ``max_tokens``.
+    """Return the system message, ``before``, and the newest whole messages that fit.
 
-    The kept history starts on a human message, so the model never sees a reply
-    without the question it answers; a message is never cut in half.
+    Everything counts against ``max_tokens``. The kept history starts on a human
+    message, so the model never sees a reply without the question it answers; a
+    message is never cut in half.
     """
     trimmed = trim_messages(
         [system, *history],
-        max_tokens=max_tokens,
+        max_tokens=max_tokens - (count(before) if before else 0),
         token_counter=count,
         strategy="last",
         include_system=True,
         start_on="human",
         allow_partial=False,
     )
-    return list(trimmed)
+    kept = list(trimmed)
+    if not (kept and isinstance(kept[0], SystemMessage)) or not any(
+        isinstance(message, HumanMessage) for message in kept
+    ):
+        return kept  # nothing of the conversation fits: no example without it
+    return [kept[0], *before, *kept[1:]]

@@ -57,6 +57,25 @@ NOTHING_REMEMBERED = (
 No example about their name here: told "You haven't told me your name yet", the
 model said so to users who had, a few messages earlier (measured)."""
 
+UNKNOWN_EXCHANGES: dict[str, tuple[str, str]] = {
+    "English": ("What's my shoe size?", "You haven't told me your shoe size yet."),
+    "Korean": ("제 신발 사이즈가 뭐예요?", "신발 사이즈는 아직 말씀해 주지 않으셨어요."),
+    "Japanese": ("私の靴のサイズは何ですか？", "靴のサイズはまだ教えてもらっていません。"),
+    "French": ("Quelle est ma pointure ?", "Vous ne m'avez pas encore dit votre pointure."),
+    "Spanish": ("¿Cuál es mi talla de zapatos?", "Todavía no me has dicho tu talla de zapatos."),
+    "German": ("Welche Schuhgröße habe ich?", "Deine Schuhgröße hast du mir noch nicht gesagt."),
+}
+"""A worked exchange in the reply language, put as a turn before the conversation (English
+for other languages): asked about something of theirs never said, the bot says so.
+
+Measured on the 1.5B default (36 never-said questions, six languages; docs/quality.md):
+the same example as text in the system prompt, in English or in the user's language,
+left inventions at 25-27 of 36; as a turn of the conversation, 8 of 36. The model
+completes a question in the user's voice ("Mi hermana se llama María."); an earlier
+answer in the same language shows it the bot's voice. The question mirrors the
+commonest form of such questions ("What's my ...?"), about a thing memory rarely holds.
+"""
+
 SUMMARIZER_INSTRUCTIONS = (
     "You keep a running summary of a conversation between a user and an assistant. "
     "Merge the new messages into the summary so far. Keep every fact the user gave "
