@@ -18,6 +18,7 @@ import typer
 from langgraph_sdk.client import SyncLangGraphClient
 from langgraph_sdk.schema import Checkpoint
 from rich.table import Table
+from rich.text import Text
 
 from agent import GRAPH_ID
 from agent.client import conversations
@@ -37,8 +38,11 @@ RUN_TAG_KEY = "chatbot_cli_run"
 CANCEL_SETTLE_S = 10.0
 """How long a stopped reply may take to leave its thread idle."""
 
-SEARCH_SCAN = 1000
-"""``threads --search`` looks through at most this many of the newest threads."""
+SEARCH_ROUTE = "/chatbot/search"
+"""The server's search over the caller's conversations (``agent.server.webapp``)."""
+
+SEARCH_HITS = 100
+"""Messages ``threads --search`` asks for, to list the conversations they are in."""
 
 AUTOMATIC = "automatic: the language you write"
 """How a thread without a set language and without a reply yet is described."""
@@ -355,17 +359,44 @@ def chat(
 
 
 def _search(client: SyncLangGraphClient, words: str, limit: int) -> list[dict[str, Any]]:
-    """Return the newest threads whose title or messages match (of :data:`SEARCH_SCAN` at most)."""
-    found: list[dict[str, Any]] = []
-    page = 100
-    for offset in range(0, SEARCH_SCAN, page):
-        batch = client.threads.search(
-            limit=page, offset=offset, sort_by="updated_at", sort_order="desc"
+    """Return the caller's newest messages that hold every word, as the server finds them."""
+    answer = client.http.get(SEARCH_ROUTE, params={"q": words, "limit": str(limit)})
+    return [dict(hit) for hit in cast(dict[str, Any], answer)["hits"]]
+
+
+def _found_threads(client: SyncLangGraphClient, words: str, limit: int) -> list[dict[str, Any]]:
+    """Return the threads holding the words, newest match first, at most ``limit``."""
+    ids = list(dict.fromkeys(hit["thread_id"] for hit in _search(client, words, SEARCH_HITS)))
+    return [dict(client.threads.get(thread_id)) for thread_id in ids[:limit]]
+
+
+@app.command("search")
+def search_messages(
+    words: Annotated[str, typer.Argument(help="Words the message holds, all of them.")],
+    limit: Annotated[int, typer.Option(help="How many messages to show.")] = 20,
+) -> None:
+    """Find your messages and replies that hold these words, in any language, newest first."""
+    with server_errors():
+        hits = _search(connect(), words, limit)
+    if not hits:
+        errors.print(f"No message matches {words!r}.", markup=False)
+        return
+    table = Table(box=None)
+    table.add_column("thread", no_wrap=True, min_width=36)
+    table.add_column("when", no_wrap=True, min_width=16)
+    table.add_column("who", no_wrap=True)
+    table.add_column("snippet", overflow="fold")
+    for hit in hits:
+        who = "you" if hit["role"] == "user" else "bot"
+        # Text objects: a snippet is shown as written, never read as rich markup.
+        table.add_row(
+            Text(hit["thread_id"]),
+            Text(hit["at"][:16].replace("T", " ")),
+            who,
+            Text(hit["snippet"]),
         )
-        found += [dict(t) for t in batch if conversations.matches(t, words)]
-        if len(found) >= limit or len(batch) < page:
-            break
-    return found[:limit]
+    console.print(table)
+    console.print("[dim]Open one with `chatbot history <thread>` or `chatbot chat --thread`.[/dim]")
 
 
 @app.command()
@@ -376,8 +407,8 @@ def threads(
         typer.Option(
             "--search",
             "-s",
-            help=f"Only threads whose title or messages hold all these words "
-            f"(looks through the newest {SEARCH_SCAN}).",
+            help="Only threads with a message that holds all these words (searched by the "
+            "server, as `chatbot search`).",
         ),
     ] = None,
 ) -> None:
@@ -385,7 +416,7 @@ def threads(
     with server_errors():
         client = connect()
         if search:
-            found: list[Any] = _search(client, search, limit)
+            found: list[Any] = _found_threads(client, search, limit)
         else:
             found = client.threads.search(limit=limit, sort_by="updated_at", sort_order="desc")
     # The id must survive a narrow (or piped, 80-column) terminal whole: it is what
