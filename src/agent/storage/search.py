@@ -14,12 +14,14 @@ Keyword search needs no model:
   more is a trigram phrase, a substring match in any script; a term of one or
   two characters (a Korean or Japanese word such as 서울 or 東京) is matched
   with ``instr`` over the rows the other terms, the owner and the order leave.
-- PostgreSQL: ``ILIKE '%term%'`` per term, which a ``pg_trgm`` GIN index
-  serves for terms of three characters or more.
+- PostgreSQL: ``ILIKE '%term%'`` per term (``LIKE`` for a term without
+  case, such as Hangul or kana), which a ``pg_trgm`` GIN index serves for
+  terms of three characters or more; shorter ones are looked for in the
+  owner's rows, newest first, until enough are found.
 
 Every term must be in the same message (AND); a term matches inside a word,
 so a word with a particle attached (서울에서, 東京に) is found by its stem.
-Newest messages first. Text and terms are NFC-normalized; case is ignored as
+Newest messages first (the most recently indexed). Text and terms are NFC-normalized; case is ignored as
 each database folds it (SQLite's short-term fallback folds ASCII only).
 """
 
@@ -52,6 +54,9 @@ SNIPPET_CHARS = 160
 
 TITLE_CHARS = 60
 """Characters of a conversation's first message its default title keeps."""
+
+NEWEST_ROWS = 2000
+"""PostgreSQL: the owner's newest rows looked in first, which a common word fills the answer from."""
 
 BATCH = 500
 """Message ids per SQL statement when a thread's rows are synced."""
@@ -313,6 +318,7 @@ ORDER BY m.rowid DESC LIMIT ?
 """
 SQLITE_OWNER = "AND m.user_id = ?"
 SQLITE_SHORT_TERM = "AND instr(lower(m.text), lower(?)) > 0"
+SQLITE_UNCASED_SHORT_TERM = "AND instr(m.text, ?) > 0"
 SQLITE_FIRST_MESSAGE = """
 SELECT text FROM search_messages WHERE thread_id = ? AND role = 'user'
 ORDER BY position LIMIT 1
@@ -388,7 +394,10 @@ class SqliteSearchIndex(SearchIndex):
 
     async def _find(self, query: Query, user_id: str | None) -> list[dict[str, Any]]:
         owner = SQLITE_OWNER if user_id is not None else ""
-        short = " ".join(SQLITE_SHORT_TERM for _ in query.short_terms)
+        short = " ".join(
+            SQLITE_SHORT_TERM if _cased(term) else SQLITE_UNCASED_SHORT_TERM
+            for term in query.short_terms
+        )
         params: list[Any] = []
         if query.long_terms:
             sql = SQLITE_MATCHING.format(owner=owner, short=short)
@@ -433,6 +442,7 @@ JOIN pg_namespace AS n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'
 """
 POSTGRES_CREATE = """
 CREATE TABLE IF NOT EXISTS search_messages (
+    id BIGSERIAL PRIMARY KEY,
     thread_id TEXT NOT NULL,
     user_id TEXT NOT NULL,
     message_id TEXT NOT NULL,
@@ -440,16 +450,17 @@ CREATE TABLE IF NOT EXISTS search_messages (
     role TEXT NOT NULL,
     text TEXT NOT NULL,
     at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (thread_id, message_id)
+    UNIQUE (thread_id, message_id)
 )
 """
 POSTGRES_OWNER_INDEX = """
-CREATE INDEX IF NOT EXISTS search_messages_owner ON search_messages (user_id, at DESC)
+CREATE INDEX IF NOT EXISTS search_messages_owner ON search_messages (user_id, id DESC)
 """
 POSTGRES_TEXT_INDEX = """
 CREATE INDEX IF NOT EXISTS search_messages_text ON search_messages
 USING gin (text "{schema}".gin_trgm_ops)
 """
+POSTGRES_ANALYZE = "ANALYZE search_messages"
 POSTGRES_THREAD_EXISTS = "SELECT 1 FROM checkpoints WHERE thread_id = %(thread_id)s LIMIT 1"
 POSTGRES_LOCK_THREAD = "SELECT pg_advisory_xact_lock(hashtext(%(thread_id)s))"
 POSTGRES_STORED_IDS = "SELECT message_id FROM search_messages WHERE thread_id = %(thread_id)s"
@@ -462,13 +473,34 @@ VALUES (%(thread_id)s, %(user_id)s, %(message_id)s, %(position)s, %(role)s, %(te
 ON CONFLICT (thread_id, message_id) DO NOTHING
 """
 POSTGRES_FORGET_THREAD = "DELETE FROM search_messages WHERE thread_id = %(thread_id)s"
-POSTGRES_MATCHING = """
+POSTGRES_NEWEST = """
+SELECT m.thread_id, m.message_id, m.role, m.text, m.at FROM (
+    SELECT m.id, m.thread_id, m.message_id, m.role, m.text, m.at FROM search_messages AS m
+    WHERE TRUE {owner} ORDER BY m.id DESC LIMIT %(window)s) AS m
+WHERE {terms}
+  AND EXISTS (SELECT 1 FROM checkpoints AS c WHERE c.thread_id = m.thread_id)
+ORDER BY m.id DESC LIMIT %(limit)s
+"""
+POSTGRES_INDEXED = """
+WITH matched AS MATERIALIZED (
+    SELECT m.id, m.thread_id, m.user_id, m.message_id, m.role, m.text, m.at
+    FROM search_messages AS m WHERE {indexed})
+SELECT m.thread_id, m.message_id, m.role, m.text, m.at FROM matched AS m
+WHERE TRUE {owner} {others}
+  AND EXISTS (SELECT 1 FROM checkpoints AS c WHERE c.thread_id = m.thread_id)
+ORDER BY m.id DESC LIMIT %(limit)s
+"""
+POSTGRES_SCANNING = """
 SELECT m.thread_id, m.message_id, m.role, m.text, m.at FROM search_messages AS m
 WHERE {terms} {owner}
   AND EXISTS (SELECT 1 FROM checkpoints AS c WHERE c.thread_id = m.thread_id)
-ORDER BY m.at DESC, m.position DESC LIMIT %(limit)s
+ORDER BY m.id DESC LIMIT %(limit)s
 """
 POSTGRES_TERM = "m.text ILIKE %(term{n})s"
+POSTGRES_UNCASED_TERM = "m.text LIKE %(term{n})s"
+POSTGRES_UNCASED_SHORT_TERM = "strpos(m.text, %(term{n})s) > 0"
+POSTGRES_CASED_SHORT_TERM = "lower(m.text) LIKE lower(%(term{n})s)"
+"""What ILIKE does for UTF-8 text, with the pattern lowered once instead of once a row."""
 POSTGRES_OWNER = "AND m.user_id = %(user_id)s"
 POSTGRES_FIRST_MESSAGES = """
 SELECT DISTINCT ON (thread_id) thread_id, text FROM search_messages
@@ -478,6 +510,36 @@ POSTGRES_SIZE = """
 SELECT pg_total_relation_size('search_messages') AS index,
        COALESCE((SELECT SUM(octet_length(text)) FROM search_messages), 0) AS text
 """
+
+
+def _cased(term: str) -> bool:
+    """Tell whether case matters to ``term`` (Latin, Greek, Cyrillic...; not Hangul or kana).
+
+    A term without case is matched as it is: cheaper than folding the case of
+    every row a one- or two-character word must be looked for in.
+    """
+    return term.lower() != term.upper()
+
+
+def _postgres_term(term: str) -> str:
+    """Return the condition a term is matched by: the cheapest that finds it in any case.
+
+    ``ILIKE`` where case matters; ``LIKE`` where it does not (the trigram index
+    serves both from three characters). A short term, which no index serves
+    and which may be looked for in every row: ``strpos`` without case, the
+    text lowered and ``LIKE`` with it.
+    """
+    if len(term) >= TRIGRAM:
+        return POSTGRES_TERM if _cased(term) else POSTGRES_UNCASED_TERM
+    return POSTGRES_CASED_SHORT_TERM if _cased(term) else POSTGRES_UNCASED_SHORT_TERM
+
+
+def _postgres_each(numbered: Sequence[tuple[int, str]]) -> list[str]:
+    return [_postgres_term(term).format(n=n) for n, term in numbered]
+
+
+def _postgres_conditions(numbered: Sequence[tuple[int, str]]) -> str:
+    return " AND ".join(_postgres_each(numbered)) or "TRUE"
 
 
 def like_pattern(term: str) -> str:
@@ -501,6 +563,9 @@ class PostgresSearchIndex(SearchIndex):
             await conn.execute(POSTGRES_CREATE)
             await conn.execute(POSTGRES_OWNER_INDEX)
             await conn.execute(POSTGRES_TEXT_INDEX.format(schema=row["schema"]))
+            # Fresh statistics: without them the planner may sort every match of a
+            # common word instead of walking the owner's newest rows (autovacuum keeps them).
+            await conn.execute(POSTGRES_ANALYZE)
 
     async def update(
         self, user_id: str, thread_id: str, entries: Sequence[Entry], at: str | None = None
@@ -547,13 +612,41 @@ class PostgresSearchIndex(SearchIndex):
             await conn.execute(POSTGRES_FORGET_THREAD, {"thread_id": thread_id})
 
     async def _find(self, query: Query, user_id: str | None) -> list[dict[str, Any]]:
-        terms = " AND ".join(POSTGRES_TERM.format(n=n) for n in range(len(query.terms)))
+        """Look in the owner's newest rows first; then through the trigram index, or every row.
+
+        A common word fills the answer from the newest rows at once. A rarer
+        one is looked up in the trigram index (the matches gathered first, so
+        the planner cannot prefer walking every row in order); a query of
+        short words alone, which no index serves, walks the owner's rows,
+        newest first, until it has enough.
+        """
+        numbered = list(enumerate(query.terms))
         owner = POSTGRES_OWNER if user_id is not None else ""
-        params: dict[str, Any] = {"user_id": user_id, "limit": query.limit}
-        params |= {f"term{n}": like_pattern(term) for n, term in enumerate(query.terms)}
+        params: dict[str, Any] = {"user_id": user_id, "limit": query.limit, "window": NEWEST_ROWS}
+        params |= {
+            f"term{n}": term
+            if _postgres_term(term) == POSTGRES_UNCASED_SHORT_TERM
+            else like_pattern(term)
+            for n, term in numbered
+        }
+        indexed = [(n, term) for n, term in numbered if len(term) >= TRIGRAM]
+        others = [(n, term) for n, term in numbered if len(term) < TRIGRAM]
         async with self.pool.connection() as conn:
-            cursor = await conn.execute(POSTGRES_MATCHING.format(terms=terms, owner=owner), params)
-            return [dict(row) for row in await cursor.fetchall()]
+            newest = POSTGRES_NEWEST.format(owner=owner, terms=_postgres_conditions(numbered))
+            rows = await (await conn.execute(newest, params)).fetchall()
+            if len(rows) < query.limit:
+                if indexed:
+                    sql = POSTGRES_INDEXED.format(
+                        indexed=_postgres_conditions(indexed),
+                        owner=owner,
+                        others="".join(f" AND {c}" for c in _postgres_each(others)),
+                    )
+                else:
+                    sql = POSTGRES_SCANNING.format(
+                        terms=_postgres_conditions(numbered), owner=owner
+                    )
+                rows = await (await conn.execute(sql, params)).fetchall()
+        return [dict(row) for row in rows]
 
     async def _titles(self, thread_ids: Sequence[str]) -> dict[str, str]:
         if not thread_ids:
