@@ -23,6 +23,7 @@ from langgraph.store.memory import InMemoryStore
 from agent import LOCAL_USER, chore_health, housekeeping
 from agent.conversation.context import Context
 from agent.graph import build_graph
+from agent.server.search_backfill import backfill
 from agent.storage import search
 from agent.storage.checkpointer import PostgresSaver, SqliteSaver, checkpointer
 from agent.storage.search import (
@@ -271,3 +272,26 @@ async def test_a_failing_index_is_reported_and_the_other_chores_still_run(
     assert record["failures_in_a_row"] == 1 and "disk I/O error" in str(record["last_error"])
     assert len(fake_model.prompts) == 2, "the reply, then memory's extraction: learning still ran"
     chore_health.forget()
+
+
+async def test_conversations_older_than_the_index_are_indexed_at_start(
+    saver: SqliteSaver | PostgresSaver,
+    index: SearchIndex,
+    fake_model: RecordingChatModel,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    graph = build_graph(lambda _context: fake_model).compile(checkpointer=saver)
+    with monkeypatch.context() as before_the_index:
+        before_the_index.setattr(search, "open_index", lambda: None)  # the chores index nothing
+        config: RunnableConfig = {
+            "configurable": {"thread_id": "old", "langgraph_auth_user_id": "ana"},
+            "metadata": {"langgraph_auth_user_id": "ana"},
+        }
+        await graph.ainvoke(user("Mi perro se llama Toby y vive en Málaga."), config)
+        await housekeeping.drained()
+    assert await index.search(parse_query("Toby"), "ana") == []
+    assert await backfill(saver, graph) == 1
+    (hit,) = await index.search(parse_query("málaga"), "ana")
+    assert (hit.thread_id, hit.role) == ("old", "user")
+    assert await index.search(parse_query("Toby"), "someone else") == []
+    assert await backfill(saver, graph) == 0  # indexed once: the next start reads nothing

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import cast
+from typing import Any, cast
 
 from langgraph.store.base import BaseStore
 from langgraph_sdk import Auth
@@ -41,6 +41,7 @@ from agent.server.delta_history import forward_delta_history
 from agent.server.discovery import announce_url, withdraw_url
 from agent.server.recovery import recover_threads
 from agent.server.run_records import KeepTurnsOfDeletedRuns
+from agent.server.search_backfill import backfill_quietly
 from agent.server.thread_deletion import ForgetWithDeletedThreads
 from agent.server.tokens import auth_secret, authenticate_header
 from agent.server.validation import RunInputValidation
@@ -72,6 +73,8 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
             stack.callback(settings.set_local_model_url, None)
         recovery = asyncio.create_task(recover_threads())
         stack.push_async_callback(_cancel, recovery)
+        older = asyncio.create_task(backfill_quietly(saver))
+        stack.push_async_callback(_cancel, older)
         url_file = await asyncio.to_thread(announce_url)
         stack.push_async_callback(asyncio.to_thread, withdraw_url, url_file)
         # Entered last, so left first: chores stop before the model server and the store close.
@@ -90,7 +93,7 @@ async def _server_store() -> BaseStore | None:
         return None
 
 
-async def _cancel(task: asyncio.Task[int]) -> None:
+async def _cancel(task: asyncio.Task[Any]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

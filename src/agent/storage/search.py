@@ -231,6 +231,10 @@ class SearchIndex(ABC):
         """Delete every row of the thread."""
 
     @abstractmethod
+    async def indexed_threads(self) -> set[str]:
+        """Return the ids of the threads that have rows."""
+
+    @abstractmethod
     async def _find(self, query: Query, user_id: str | None) -> list[dict[str, Any]]: ...
 
     @abstractmethod
@@ -302,6 +306,7 @@ INSERT OR IGNORE INTO search_messages (thread_id, user_id, message_id, position,
 VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 SQLITE_FORGET_THREAD = "DELETE FROM search_messages WHERE thread_id = ?"
+SQLITE_INDEXED_THREADS = "SELECT DISTINCT thread_id FROM search_messages"
 SQLITE_MATCHING = """
 SELECT m.thread_id, m.message_id, m.role, m.text, m.at
 FROM search_text JOIN search_messages AS m ON m.rowid = search_text.rowid
@@ -392,6 +397,12 @@ class SqliteSearchIndex(SearchIndex):
             await self.conn.execute(SQLITE_FORGET_THREAD, (thread_id,))
             await self.conn.commit()
 
+    async def indexed_threads(self) -> set[str]:
+        """Return the ids of the threads that have rows."""
+        await self.setup()
+        async with self.lock, self.conn.execute(SQLITE_INDEXED_THREADS) as cursor:
+            return {str(row[0]) for row in await cursor.fetchall()}
+
     async def _find(self, query: Query, user_id: str | None) -> list[dict[str, Any]]:
         owner = SQLITE_OWNER if user_id is not None else ""
         short = " ".join(
@@ -473,6 +484,7 @@ VALUES (%(thread_id)s, %(user_id)s, %(message_id)s, %(position)s, %(role)s, %(te
 ON CONFLICT (thread_id, message_id) DO NOTHING
 """
 POSTGRES_FORGET_THREAD = "DELETE FROM search_messages WHERE thread_id = %(thread_id)s"
+POSTGRES_INDEXED_THREADS = "SELECT DISTINCT thread_id FROM search_messages"
 POSTGRES_NEWEST = """
 SELECT m.thread_id, m.message_id, m.role, m.text, m.at FROM (
     SELECT m.id, m.thread_id, m.message_id, m.role, m.text, m.at FROM search_messages AS m
@@ -610,6 +622,13 @@ class PostgresSearchIndex(SearchIndex):
         await self.setup()
         async with self.pool.connection() as conn:
             await conn.execute(POSTGRES_FORGET_THREAD, {"thread_id": thread_id})
+
+    async def indexed_threads(self) -> set[str]:
+        """Return the ids of the threads that have rows."""
+        await self.setup()
+        async with self.pool.connection() as conn:
+            rows = await (await conn.execute(POSTGRES_INDEXED_THREADS)).fetchall()
+        return {str(row["thread_id"]) for row in rows}
 
     async def _find(self, query: Query, user_id: str | None) -> list[dict[str, Any]]:
         """Look in the owner's newest rows first; then through the trigram index, or every row.
