@@ -11,6 +11,7 @@ needs (the message found), never for a time.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -173,3 +174,20 @@ async def test_the_command_line_searches_through_the_server(
     assert nothing.returncode == 0 and "No message matches" in nothing.stderr
     too_long = chatbot("search", "x" * (MAX_QUERY_CHARS + 1))
     assert too_long.returncode == 1 and f"the most is {MAX_QUERY_CHARS}" in too_long.stderr
+
+
+async def test_conversations_the_index_lacks_are_indexed_when_the_server_starts(
+    tmp_path: Path,
+) -> None:
+    """As after an upgrade: the conversation is stored, the index has no row of it."""
+    scripted_model.settings.replies = ["Hyvä valinta!"]
+    with dev_server_with_scripted_model(tmp_path, CHATBOT_AUTH_SECRET=SECRET) as (server, _url):
+        thread_id = await conversation(server, "gus", "Muutan syksyllä Jyväskylään")
+        await found_in(server, "gus", "jyväskylä", thread_id)
+        server.stop()
+        database = tmp_path / ".chatbot" / "checkpoints.sqlite"
+        with sqlite3.connect(database) as db:
+            db.execute("DELETE FROM search_messages")
+        server.start()
+        await found_in(server, "gus", "JYVÄSKYLÄ", thread_id)
+        assert await search(server, "someone", "Jyväskylä") == []
