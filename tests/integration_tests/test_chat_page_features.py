@@ -312,6 +312,15 @@ def test_search_finds_a_korean_two_character_word_and_opens_its_message(
     expect(message(page, 49)).not_to_be_in_viewport()
     assert page.evaluate("window.__pwned") is None
 
+    # The link `chatbot search` prints opens the page at the message too.
+    (hit,) = httpx.get(f"{server.url}/chatbot/search", params={"q": "부산"}).json()["hits"]
+    page.goto(f"{server.url}/chat/#{other}")
+    settle(page, 2)
+    page.goto(f"{server.url}/chat/#{busan}/{hit['message_id']}")
+    settle(page, 50)
+    expect(page.locator("#messages .message.found .body")).to_have_text(said)
+    expect(page.locator("#messages .message.found")).to_be_in_viewport()
+
 
 def test_rename_search_export_and_import(
     page: Page, server: DevServer, sdk: SyncLangGraphClient, tmp_path: Path

@@ -167,6 +167,15 @@ async def test_the_command_line_searches_through_the_server(
     found = chatbot("search", "CRÈME brûlée")
     assert found.returncode == 0, found.stderr
     assert thread_id in found.stdout and "la crème brûlée" in found.stdout
+    (hit,) = await search(server, "frank", "brûlée")
+    assert f"chatbot history {thread_id} --at {hit['message_id']}" in found.stdout
+    assert f"{server.url}/chat/#{thread_id}/{hit['message_id']}" in found.stdout
+    opened = chatbot("history", thread_id, "--at", hit["message_id"])
+    assert opened.returncode == 0, opened.stderr
+    assert ">> bot> Bonne idée : la crème brûlée." in opened.stdout
+    assert "you> Une recette de dessert" in opened.stdout  # the message before it, for context
+    elsewhere = chatbot("history", thread_id, "--at", "no-such-message")
+    assert elsewhere.returncode == 1 and "not in this conversation" in elsewhere.stderr
     listed = chatbot("threads", "--search", "crème")
     assert listed.returncode == 0, listed.stderr
     assert thread_id in listed.stdout

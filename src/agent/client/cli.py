@@ -12,11 +12,13 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, cast
+from urllib.parse import quote
 
 import httpx
 import typer
 from langgraph_sdk.client import SyncLangGraphClient
 from langgraph_sdk.schema import Checkpoint
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -24,7 +26,7 @@ from agent import GRAPH_ID
 from agent.client import conversations
 from agent.client.conversations import fork_point, messages_of, text_of, title_of
 from agent.client.memory import current_user, named, remembered  # also registers `chatbot memory`
-from agent.client.session import app, connect, console, errors, server_errors
+from agent.client.session import app, connect, console, errors, options, server_errors
 from agent.conversation.language import explicit_language, is_auto
 from agent.server.tokens import DEFAULT_EXPIRES_IN, SECRET_ENV, auth_secret, create_token
 
@@ -396,7 +398,13 @@ def search_messages(
             Text(hit["snippet"]),
         )
     console.print(table)
-    console.print("[dim]Open one with `chatbot history <thread>` or `chatbot chat --thread`.[/dim]")
+    thread_id, message_id = hits[0]["thread_id"], hits[0]["message_id"]
+    link = f"{options.url}/chat/#{quote(thread_id, safe='')}/{quote(message_id, safe='')}"
+    console.print(
+        "[dim]Open the first at its message: "
+        f"chatbot history {escape(thread_id)} --at {escape(message_id)}\n"
+        f"or in the page: {escape(link)}[/dim]"
+    )
 
 
 @app.command()
@@ -435,17 +443,39 @@ def threads(
         errors.print(f"No conversation matches {search!r}.")
 
 
+AT_CONTEXT = 2
+"""Messages ``history --at`` shows before the one asked for."""
+
+
 @app.command()
-def history(thread: Annotated[str, typer.Argument(help="Thread id.")]) -> None:
+def history(
+    thread: Annotated[str, typer.Argument(help="Thread id.")],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Start a few messages before this message id (one `chatbot search` found) "
+            "and mark it.",
+        ),
+    ] = None,
+) -> None:
     """Print one conversation."""
     with server_errors():
         state = connect().threads.get_state(thread)
     values = state["values"]
     messages = messages_of(values)
+    ids = [message.get("id") for message in messages]
+    if at is not None and at not in ids:
+        errors.print(f"Message {at} is not in this conversation's current branch.", markup=False)
+        raise typer.Exit(1)
     if _language_values(values):
         console.print(f"[dim]reply language: {language_status(values)}[/dim]")
-    for message in messages:
-        console.print(f"[bold]{_speaker(message)}>[/bold] ", end="")
+    start = max(0, ids.index(at) - AT_CONTEXT) if at is not None else 0
+    if start:
+        console.print(f"[dim]({start} earlier messages)[/dim]")
+    for message in messages[start:]:
+        mark = "[reverse]>>[/reverse] " if at is not None and message.get("id") == at else ""
+        console.print(f"{mark}[bold]{_speaker(message)}>[/bold] ", end="")
         console.print(text_of(message.get("content")), markup=False)
 
 

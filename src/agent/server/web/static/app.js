@@ -76,18 +76,25 @@ els.importFile.addEventListener("change", () => {
   if (file) guard(() => importConversation(file));
 });
 
+/** The conversation (and message) the address names: #thread-id, or #thread-id/message-id. */
+function addressed() {
+  const [thread = "", message = ""] = window.location.hash.slice(1).split("/").map(decodeURIComponent);
+  return { thread, message: message || null };
+}
+
 window.addEventListener("hashchange", () => {
-  // A link or a typed address to another conversation (#thread-id) opens it.
-  const wanted = decodeURIComponent(window.location.hash.slice(1));
-  if (state.busy || wanted === (state.threadId || "")) return;
-  guard(() => (wanted ? openThread(wanted) : Promise.resolve(newConversation())));
+  // A link or a typed address to another conversation (#thread-id) opens it; with
+  // /message-id (as `chatbot search` prints), at that message.
+  const wanted = addressed();
+  if (state.busy || (wanted.thread === (state.threadId || "") && !wanted.message)) return;
+  guard(() => (wanted.thread ? openThread(wanted.thread, wanted.message) : Promise.resolve(newConversation())));
 });
 
 async function start() {
   await guard(async () => {
     await loadThreads();
-    const wanted = decodeURIComponent(window.location.hash.slice(1));
-    if (wanted) await openThread(wanted);
+    const wanted = addressed();
+    if (wanted.thread) await openThread(wanted.thread, wanted.message);
     else newConversation();
   });
   try {
