@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # llama.cpp is compiled once from source; GGML_NATIVE=OFF keeps the wheel portable.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: install dev test test-wheel test-latest unit integration lint format clean bench bench-storage bench-long bench-load bench-quality bench-first-token browser
+.PHONY: install dev test test-wheel test-latest unit integration lint format clean bench bench-storage bench-long bench-load bench-quality bench-first-token bench-search browser
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -99,6 +99,9 @@ bench-quality: install ## Does the default model remember, answer and do what it
 
 bench-first-token: install ## First token through langgraph dev: ordinary turns, turns after a fold, right after a statement (~8 min)
 	$(BIN)/python -m bench.first_token
+
+bench-search: install ## Search at 1,000 conversations x 50 turns, SQLite and PostgreSQL: p50/p95 ms, index size vs text
+	nice -n 10 $(BIN)/python -m bench.search
 
 bench-load: install ## 50 conversations x 20 turns at once: turns/s, p50/p95, integrity
 	$(BIN)/python -m bench.load

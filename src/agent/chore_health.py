@@ -26,7 +26,12 @@ ALERT_AFTER = 3
 CHORES_MODULE = "agent.chores"
 """The module whose ``Housework`` steps name the kind of a failure."""
 
-STEPS = {"warm_up": "warm-up", "fold": "summary fold", "learn": "memory"}
+STEPS = {
+    "index_for_search": "search index",
+    "warm_up": "warm-up",
+    "fold": "summary fold",
+    "learn": "memory",
+}
 """``Housework`` methods (``agent.chores``), by name, and the kind of chore each one is."""
 
 OTHER = "housework"
@@ -45,6 +50,10 @@ FIXES = {
     "memory": (
         "nothing new is remembered until it works: check the database (CHATBOT_DATA_DIR "
         "or POSTGRES_URI) and the model endpoint; CHATBOT_REMEMBER=false turns memory off"
+    ),
+    "search index": (
+        "new messages are not found by search until it works: check the database "
+        "(CHATBOT_DATA_DIR or POSTGRES_URI)"
     ),
     OTHER: "check the model endpoint (GET /chatbot/model) and the database",
 }

@@ -1,4 +1,4 @@
-"""The chores a thread's housekeeping does after a reply: warm up, fold, learn.
+"""The chores a thread's housekeeping does after a reply: index for search, warm up, fold, learn.
 
 :class:`Housework` holds what they work from; :mod:`agent.housekeeping`
 queues it, one entry per thread, off the reply's path. Each chore reads the
@@ -8,7 +8,9 @@ due at the thread's next turn.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -33,6 +35,7 @@ from agent.memory.facts import Fact, instant
 from agent.memory.thread_store import thread_store
 from agent.models.endpoint import ModelNotConfiguredError, capped, resolve_endpoint
 from agent.models.gate import Patience
+from agent.storage import search
 from agent.turn import (
     THREADLESS_SUMMARIES,
     Thread,
@@ -50,6 +53,22 @@ EXTRACTION_MAX_TOKENS = 96
 
 WARM_UP_TOKENS = 1
 """Tokens asked for when the embedded model reads the next prompt's start ahead of time."""
+
+ROLES = {"human": "user", "ai": "assistant"}
+"""The messages search finds, by LangChain type, and the role it names them by."""
+
+logger = logging.getLogger(__name__)
+
+
+def search_entries(messages: Iterable[AnyMessage]) -> list[search.Entry]:
+    """Return the user's and the assistant's messages with text, in order, as search keeps them."""
+    found: list[search.Entry] = []
+    for message in messages:
+        role = ROLES.get(message.type)
+        text = unicodedata.normalize("NFC", message_text(message)).strip() if role else ""
+        if role and text and message.id:
+            found.append(search.Entry(str(message.id), role, text))
+    return found
 
 
 def _reads_prompts_ahead() -> bool:
@@ -79,6 +98,8 @@ class Housework:
     """Fixed token counter (tests); by default the one matching the model."""
     said_at: str = ""
     """When the turn began, which orders the facts it states; by default when the chore runs."""
+    search_index: search.SearchIndex | None = None
+    """Where the thread's messages are kept for search; by default the open saver's database."""
 
     @property
     def summary_store(self) -> BaseStore:
@@ -88,7 +109,7 @@ class Housework:
         return thread_store(self.store, self.thread.user_id, self.thread.thread_id)
 
     async def do(self, used: summaries.Summary) -> None:
-        """Warm up, fold (warming up after each new summary), learn, warm up if it learnt.
+        """Index for search, warm up, fold (warming up after each summary), learn, warm up again.
 
         ``used`` is the summary the reply used; one that only the thread's state
         held (folded before summaries moved to the store) is saved there first.
@@ -97,11 +118,38 @@ class Housework:
         of its turns cannot), then memory. Every change to the prompt's start
         is read ahead at once, so a reply that comes mid-fold finds it read.
         Nothing is done for a thread whose deletion began (its writes would be
-        refused anyway: :mod:`agent.memory.thread_store`).
+        refused anyway: :mod:`agent.memory.thread_store`). Indexing for search
+        comes first (no model, a few milliseconds); if it fails the rest is
+        still done, and the failure is raised at the end, counted as its own kind.
         """
         user, thread_id = self.thread.user_id, self.thread.thread_id
         if self.store is not None and await deletions.is_deleted(self.store, user, thread_id):
             return
+        unindexed: Exception | None = None
+        try:
+            await self.index_for_search()
+        except Exception as error:  # noqa: BLE001 - raised again once the other chores are done
+            unindexed = error
+        await self._converse(used)
+        if unindexed is not None:
+            raise unindexed
+
+    async def index_for_search(self) -> None:
+        """Keep the branch's messages searchable, and only them (an abandoned branch's go)."""
+        index = self.search_index or search.open_index()
+        if index is None:
+            return
+        added = await index.update(
+            self.thread.user_id,
+            self.thread.thread_id,
+            search_entries(self.messages),
+            self.said_at or None,
+        )
+        logger.debug("Indexed %d message(s) of thread %s", added, self.thread.thread_id)
+
+    async def _converse(self, used: summaries.Summary) -> None:
+        """Warm up, fold, learn, warm up again: the chores that serve the next reply."""
+        user, thread_id = self.thread.user_id, self.thread.thread_id
         if used.through and not await summaries.exists(
             self.summary_store, user, thread_id, used.through
         ):

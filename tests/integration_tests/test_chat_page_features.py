@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
@@ -115,6 +117,16 @@ def thread_of(page: Page) -> str:
 def stored(sdk: SyncLangGraphClient, thread: str) -> list[str]:
     values: Any = sdk.threads.get_state(thread)["values"]
     return [str(m["content"]) for m in values.get("messages", [])]
+
+
+def searchable(server: DevServer, words: str, thread_id: str) -> None:
+    """Wait until the server's search finds ``words`` in ``thread_id`` (an outcome, not a time)."""
+    for _ in range(600):
+        hits = httpx.get(f"{server.url}/chatbot/search", params={"q": words}).json()["hits"]
+        if any(hit["thread_id"] == thread_id for hit in hits):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{words!r} never found in {thread_id}")
 
 
 def message(page: Page, index: int) -> Any:
@@ -268,6 +280,48 @@ def test_stop_cancels_the_run_on_the_server(
     assert sorted(statuses) == ["interrupted", "interrupted", "success"], statuses
 
 
+def test_search_finds_a_korean_two_character_word_and_opens_its_message(
+    page: Page, server: DevServer, sdk: SyncLangGraphClient
+) -> None:
+    scripted_model.settings.replies = ["알겠어요.", *(f"답장 {n}번" for n in range(1, 25))]
+    busan = sdk.threads.create(metadata={"graph_id": GRAPH_ID})["thread_id"]
+    said = "저는 <b>부산</b>에서 살아요 <img src=x onerror=\"window.__pwned='snippet'\">"
+    sdk.runs.wait(busan, GRAPH_ID, input=user(said))
+    for n in range(1, 25):  # enough turns after it that the page opens far below it
+        sdk.runs.wait(busan, GRAPH_ID, input=user(f"이야기 {n}번째"))
+    other = sdk.threads.create(metadata={"graph_id": GRAPH_ID})["thread_id"]
+    sdk.runs.wait(other, GRAPH_ID, input=user("서울은 어때요?"))
+    searchable(server, "부산", busan)
+    searchable(server, "서울", other)
+
+    page.goto(f"{server.url}/chat/#{other}")
+    settle(page, 2)
+    page.get_by_label("Search conversations").fill("부산")  # two syllables, 에서 attached
+    expect(page.locator("#threads")).to_have_attribute("data-searched", "부산")
+    expect(page.locator("#threads li")).to_have_count(1)
+    entry = page.locator(f'#threads li[data-thread-id="{busan}"]')
+    snippet = entry.locator(".thread-snippet")
+    expect(snippet).to_have_text(said)  # the words as written: shown as text, never as HTML
+    expect(snippet.locator("b, img")).to_have_count(0)
+    entry.locator(".thread-open").click()
+    settle(page, 50)
+    found = page.locator("#messages .message.found")
+    expect(found).to_have_count(1)
+    expect(found.locator(".body")).to_have_text(said)
+    expect(found).to_be_in_viewport()
+    expect(message(page, 49)).not_to_be_in_viewport()
+    assert page.evaluate("window.__pwned") is None
+
+    # The link `chatbot search` prints opens the page at the message too.
+    (hit,) = httpx.get(f"{server.url}/chatbot/search", params={"q": "부산"}).json()["hits"]
+    page.goto(f"{server.url}/chat/#{other}")
+    settle(page, 2)
+    page.goto(f"{server.url}/chat/#{busan}/{hit['message_id']}")
+    settle(page, 50)
+    expect(page.locator("#messages .message.found .body")).to_have_text(said)
+    expect(page.locator("#messages .message.found")).to_be_in_viewport()
+
+
 def test_rename_search_export_and_import(
     page: Page, server: DevServer, sdk: SyncLangGraphClient, tmp_path: Path
 ) -> None:
@@ -289,6 +343,8 @@ def test_rename_search_export_and_import(
     expect(page.locator("#thread-title")).to_have_text("Bird notes")
     assert (sdk.threads.get(birds)["metadata"] or {})["title"] == "Bird notes"
 
+    searchable(server, "oslo", other)  # indexed by the chores after each reply
+    searchable(server, "console.log", birds)
     search = page.get_by_label("Search conversations")
     search.fill("bird NOTES")  # the title
     expect(page.locator("#threads li")).to_have_count(1)

@@ -12,18 +12,21 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, cast
+from urllib.parse import quote
 
 import httpx
 import typer
 from langgraph_sdk.client import SyncLangGraphClient
 from langgraph_sdk.schema import Checkpoint
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from agent import GRAPH_ID
 from agent.client import conversations
 from agent.client.conversations import fork_point, messages_of, text_of, title_of
 from agent.client.memory import current_user, named, remembered  # also registers `chatbot memory`
-from agent.client.session import app, connect, console, errors, server_errors
+from agent.client.session import app, connect, console, errors, options, server_errors
 from agent.conversation.language import explicit_language, is_auto
 from agent.server.tokens import DEFAULT_EXPIRES_IN, SECRET_ENV, auth_secret, create_token
 
@@ -37,8 +40,11 @@ RUN_TAG_KEY = "chatbot_cli_run"
 CANCEL_SETTLE_S = 10.0
 """How long a stopped reply may take to leave its thread idle."""
 
-SEARCH_SCAN = 1000
-"""``threads --search`` looks through at most this many of the newest threads."""
+SEARCH_ROUTE = "/chatbot/search"
+"""The server's search over the caller's conversations (``agent.server.webapp``)."""
+
+SEARCH_HITS = 100
+"""Messages ``threads --search`` asks for, to list the conversations they are in."""
 
 AUTOMATIC = "automatic: the language you write"
 """How a thread without a set language and without a reply yet is described."""
@@ -355,17 +361,50 @@ def chat(
 
 
 def _search(client: SyncLangGraphClient, words: str, limit: int) -> list[dict[str, Any]]:
-    """Return the newest threads whose title or messages match (of :data:`SEARCH_SCAN` at most)."""
-    found: list[dict[str, Any]] = []
-    page = 100
-    for offset in range(0, SEARCH_SCAN, page):
-        batch = client.threads.search(
-            limit=page, offset=offset, sort_by="updated_at", sort_order="desc"
+    """Return the caller's newest messages that hold every word, as the server finds them."""
+    answer = client.http.get(SEARCH_ROUTE, params={"q": words, "limit": str(limit)})
+    return [dict(hit) for hit in cast(dict[str, Any], answer)["hits"]]
+
+
+def _found_threads(client: SyncLangGraphClient, words: str, limit: int) -> list[dict[str, Any]]:
+    """Return the threads holding the words, newest match first, at most ``limit``."""
+    ids = list(dict.fromkeys(hit["thread_id"] for hit in _search(client, words, SEARCH_HITS)))
+    return [dict(client.threads.get(thread_id)) for thread_id in ids[:limit]]
+
+
+@app.command("search")
+def search_messages(
+    words: Annotated[str, typer.Argument(help="Words the message holds, all of them.")],
+    limit: Annotated[int, typer.Option(help="How many messages to show.")] = 20,
+) -> None:
+    """Find your messages and replies that hold these words, in any language, newest first."""
+    with server_errors():
+        hits = _search(connect(), words, limit)
+    if not hits:
+        errors.print(f"No message matches {words!r}.", markup=False)
+        return
+    table = Table(box=None)
+    table.add_column("thread", no_wrap=True, min_width=36)
+    table.add_column("when", no_wrap=True, min_width=16)
+    table.add_column("who", no_wrap=True)
+    table.add_column("snippet", overflow="fold")
+    for hit in hits:
+        who = "you" if hit["role"] == "user" else "bot"
+        # Text objects: a snippet is shown as written, never read as rich markup.
+        table.add_row(
+            Text(hit["thread_id"]),
+            Text(hit["at"][:16].replace("T", " ")),
+            who,
+            Text(hit["snippet"]),
         )
-        found += [dict(t) for t in batch if conversations.matches(t, words)]
-        if len(found) >= limit or len(batch) < page:
-            break
-    return found[:limit]
+    console.print(table)
+    thread_id, message_id = hits[0]["thread_id"], hits[0]["message_id"]
+    link = f"{options.url}/chat/#{quote(thread_id, safe='')}/{quote(message_id, safe='')}"
+    console.print(
+        "[dim]Open the first at its message: "
+        f"chatbot history {escape(thread_id)} --at {escape(message_id)}\n"
+        f"or in the page: {escape(link)}[/dim]"
+    )
 
 
 @app.command()
@@ -376,8 +415,8 @@ def threads(
         typer.Option(
             "--search",
             "-s",
-            help=f"Only threads whose title or messages hold all these words "
-            f"(looks through the newest {SEARCH_SCAN}).",
+            help="Only threads with a message that holds all these words (searched by the "
+            "server, as `chatbot search`).",
         ),
     ] = None,
 ) -> None:
@@ -385,7 +424,7 @@ def threads(
     with server_errors():
         client = connect()
         if search:
-            found: list[Any] = _search(client, search, limit)
+            found: list[Any] = _found_threads(client, search, limit)
         else:
             found = client.threads.search(limit=limit, sort_by="updated_at", sort_order="desc")
     # The id must survive a narrow (or piped, 80-column) terminal whole: it is what
@@ -404,17 +443,39 @@ def threads(
         errors.print(f"No conversation matches {search!r}.")
 
 
+AT_CONTEXT = 2
+"""Messages ``history --at`` shows before the one asked for."""
+
+
 @app.command()
-def history(thread: Annotated[str, typer.Argument(help="Thread id.")]) -> None:
+def history(
+    thread: Annotated[str, typer.Argument(help="Thread id.")],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Start a few messages before this message id (one `chatbot search` found) "
+            "and mark it.",
+        ),
+    ] = None,
+) -> None:
     """Print one conversation."""
     with server_errors():
         state = connect().threads.get_state(thread)
     values = state["values"]
     messages = messages_of(values)
+    ids = [message.get("id") for message in messages]
+    if at is not None and at not in ids:
+        errors.print(f"Message {at} is not in this conversation's current branch.", markup=False)
+        raise typer.Exit(1)
     if _language_values(values):
         console.print(f"[dim]reply language: {language_status(values)}[/dim]")
-    for message in messages:
-        console.print(f"[bold]{_speaker(message)}>[/bold] ", end="")
+    start = max(0, ids.index(at) - AT_CONTEXT) if at is not None else 0
+    if start:
+        console.print(f"[dim]({start} earlier messages)[/dim]")
+    for message in messages[start:]:
+        mark = "[reverse]>>[/reverse] " if at is not None and message.get("id") == at else ""
+        console.print(f"{mark}[bold]{_speaker(message)}>[/bold] ", end="")
         console.print(text_of(message.get("content")), markup=False)
 
 

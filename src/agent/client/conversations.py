@@ -2,7 +2,9 @@
 
 Edit and regenerate find their checkpoint in a thread's history the way
 agent-chat-ui does; export writes Markdown or JSON, import reads that JSON back;
-search matches words against a thread's title and messages. The chat page does
+``matches`` tells whether words are in a thread's title or the messages at hand
+(the page matches listed titles with it; searching conversations by content is
+the server's, ``GET /chatbot/search``, see ``agent.storage.search``). The chat page does
 the same in the browser with ``server/web/static/conversation.js``, function for
 function and with the same export format; ``tests/fixtures/conversation_cases.json``
 holds the cases both must pass (``tests/unit_tests/test_conversation_cases.py``).

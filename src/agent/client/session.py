@@ -57,6 +57,15 @@ def connect() -> SyncLangGraphClient:
     return get_sync_client(url=options.url, api_key=None, headers=headers)
 
 
+def _detail(response: httpx.Response) -> str:
+    """Return what an error answer says: its JSON ``detail`` when it has one, else its text."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    return detail if isinstance(detail, str) else response.text
+
+
 @contextmanager
 def server_errors() -> Iterator[None]:
     """Turn connection and HTTP failures into one clear line and exit code 1."""
@@ -79,5 +88,6 @@ def server_errors() -> Iterator[None]:
                 "Set CHATBOT_TOKEN (from `chatbot token create <user>` on the server)."
             )
         else:
-            errors.print(f"[red]The server answered {status}:[/red] {error.response.text}")
+            errors.print(f"[red]The server answered {status}:[/red] ", end="")
+            errors.print(_detail(error.response), markup=False)
         raise typer.Exit(1) from None

@@ -1,5 +1,8 @@
 """A deleted conversation takes what the chatbot learnt in it along, once the deletion is done.
 
+Its rows in the search index go too (``agent.storage.search``); a search
+never answers with a thread that has no checkpoints left in any case.
+
 ``DELETE /threads/{id}`` passes the auth handler's delete hook, which says
 whose thread it is (:func:`deleting_as`); only when the LangGraph server has
 deleted it (a 2xx answer: not a 404 for someone else's thread) does
@@ -24,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agent.conversation import summaries
 from agent.memory import deletions, keeper
+from agent.storage import search
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +54,15 @@ def deleting_as(user_id: str) -> None:
     holder = _deleting.get()
     if holder is not None:
         holder["user_id"] = user_id
+
+
+async def _unindex(thread_id: str) -> None:
+    try:
+        index = search.open_index()
+        if index is not None:
+            await index.forget_thread(thread_id)
+    except Exception:
+        logger.exception("Could not drop deleted thread %s from the search index", thread_id)
 
 
 async def _forget(user_id: str, thread_id: str) -> None:
@@ -88,6 +101,8 @@ class ForgetWithDeletedThreads:
         finally:
             _deleting.reset(token)
         status = next((m["status"] for m in answer if m["type"] == "http.response.start"), 0)
+        if 200 <= status < 300:
+            await _unindex(match["thread_id"])
         if 200 <= status < 300 and "user_id" in holder:
             await _forget(holder["user_id"], match["thread_id"])
         for message in answer:

@@ -11,8 +11,10 @@ The lifespan runs the process's housekeeping on the server's main loop
 (``agent.housekeeping``), with the store the server holds open there, and
 stops it first at shutdown: chores are cancelled and awaited before the model
 server and the store are closed. ``GET /chatbot/health`` tells an operator
-whether the background chores (warm-up, summary fold, memory) keep failing;
-the server's own ``/ok`` gives a custom app no way to add to its checks.
+whether the background chores (search index, warm-up, summary fold, memory)
+keep failing; the server's own ``/ok`` gives a custom app no way to add to its
+checks. ``GET /chatbot/search`` searches the caller's conversations by content
+(``agent.storage.search``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import cast
+from typing import Any, cast
 
 from langgraph.store.base import BaseStore
 from langgraph_sdk import Auth
@@ -39,10 +41,12 @@ from agent.server.delta_history import forward_delta_history
 from agent.server.discovery import announce_url, withdraw_url
 from agent.server.recovery import recover_threads
 from agent.server.run_records import KeepTurnsOfDeletedRuns
+from agent.server.search_backfill import backfill_quietly
 from agent.server.thread_deletion import ForgetWithDeletedThreads
 from agent.server.tokens import auth_secret, authenticate_header
 from agent.server.validation import RunInputValidation
 from agent.server.web.routes import chat_routes, favicon_route
+from agent.storage import search
 from agent.storage.checkpointer import checkpointer, describe
 
 logger = logging.getLogger(__name__)
@@ -60,12 +64,17 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # message, and the run-input checks look checkpoints up through it.
         saver = await stack.enter_async_context(checkpointer())
         logger.info("Conversations are stored in %s", await describe(saver))
+        # Created at start: a database that cannot hold the index (pg_trgm refused) says so now.
+        if (index := search.index_for(saver)) is not None:
+            await index.setup()
         if selected_kind() == "embedded" and not settings.LOCAL_MODEL_URL.is_set():
             base_url = await stack.enter_async_context(embedded_model_server())
             settings.set_local_model_url(base_url)
             stack.callback(settings.set_local_model_url, None)
         recovery = asyncio.create_task(recover_threads())
         stack.push_async_callback(_cancel, recovery)
+        older = asyncio.create_task(backfill_quietly(saver))
+        stack.push_async_callback(_cancel, older)
         url_file = await asyncio.to_thread(announce_url)
         stack.push_async_callback(asyncio.to_thread, withdraw_url, url_file)
         # Entered last, so left first: chores stop before the model server and the store close.
@@ -84,7 +93,7 @@ async def _server_store() -> BaseStore | None:
         return None
 
 
-async def _cancel(task: asyncio.Task[int]) -> None:
+async def _cancel(task: asyncio.Task[Any]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
@@ -97,6 +106,37 @@ async def model_info(_: Request) -> JSONResponse:
     return JSONResponse({"model": await model_name(), "endpoint": where})
 
 
+def _refusal(refused: Auth.exceptions.HTTPException) -> JSONResponse:
+    return JSONResponse(
+        {"detail": refused.detail}, status_code=refused.status_code, headers=refused.headers
+    )
+
+
+async def search_conversations(request: Request) -> JSONResponse:
+    """Find the caller's messages that hold every word of ``q``: newest first, with snippets.
+
+    ``GET /chatbot/search?q=words&limit=20``. Only the caller's conversations
+    are searched (the user the ``Authorization`` header names, as the auth
+    handler reads it; with auth off, every conversation is the local user's),
+    and a deleted one never answers. An empty, over-long or malformed query,
+    or a bad limit, gets a 422 that says what was wrong.
+    """
+    try:
+        user = authenticate_header(request.headers.get("authorization"), auth_secret())
+    except Auth.exceptions.HTTPException as refused:
+        return _refusal(refused)
+    try:
+        query = search.parse_query(request.query_params.get("q"), request.query_params.get("limit"))
+    except search.QueryError as error:
+        return JSONResponse({"detail": str(error)}, status_code=422)
+    index = search.open_index()
+    if index is None:
+        return JSONResponse({"detail": "Search is not ready: no database is open yet."}, 503)
+    owner = user["identity"] if auth_secret() is not None else None
+    hits = await index.search(query, owner)
+    return JSONResponse({"query": list(query.terms), "hits": [hit.as_json() for hit in hits]})
+
+
 async def whoami(request: Request) -> JSONResponse:
     """Tell the page which graph it talks to and whom the server knows it as.
 
@@ -107,9 +147,7 @@ async def whoami(request: Request) -> JSONResponse:
     try:
         user = authenticate_header(request.headers.get("authorization"), auth_secret())
     except Auth.exceptions.HTTPException as refused:
-        return JSONResponse(
-            {"detail": refused.detail}, status_code=refused.status_code, headers=refused.headers
-        )
+        return _refusal(refused)
     return JSONResponse({"graph_id": GRAPH_ID, "user": user["identity"]})
 
 
@@ -140,6 +178,7 @@ app = Starlette(
         Route("/chatbot/model", model_info),
         Route("/chatbot/health", health),
         Route("/chatbot/me", whoami),
+        Route("/chatbot/search", search_conversations),
         *chat_routes("/chat"),
         favicon_route(),
     ],

@@ -6,7 +6,7 @@
 //   stream.js        server-sent events
 //   page.js          elements, state, error banner, one reply at a time
 //   language.js      the reply language
-//   sidebar.js       the conversations list: search, rename, delete
+//   sidebar.js       the conversations list: search (the server's), rename, delete
 //   messages.js      the messages shown, their actions and branch switchers
 //   chat.js          open, new, send, edit, regenerate, stop
 //   transfer.js      export and import
@@ -16,7 +16,7 @@ import { newConversation, openThread, regenerate, send, stop, submitEdit } from 
 import { showReplyLanguage } from "./language.js";
 import { mayEdit, messageActions, startEdit } from "./messages.js";
 import { clearError, els, guard, run, state } from "./page.js";
-import { loadThreads, renderThreads, sidebarHooks } from "./sidebar.js";
+import { loadThreads, searchThreads, sidebarHooks } from "./sidebar.js";
 import { downloadJson, downloadMarkdown, importConversation } from "./transfer.js";
 
 sidebarHooks({
@@ -66,7 +66,7 @@ els.language.addEventListener("change", () => {
 });
 els.newThread.addEventListener("click", newConversation);
 els.errorClose.addEventListener("click", clearError);
-els.search.addEventListener("input", renderThreads);
+els.search.addEventListener("input", searchThreads);
 els.exportMd.addEventListener("click", downloadMarkdown);
 els.exportJson.addEventListener("click", downloadJson);
 els.importButton.addEventListener("click", () => els.importFile.click());
@@ -76,18 +76,25 @@ els.importFile.addEventListener("change", () => {
   if (file) guard(() => importConversation(file));
 });
 
+/** The conversation (and message) the address names: #thread-id, or #thread-id/message-id. */
+function addressed() {
+  const [thread = "", message = ""] = window.location.hash.slice(1).split("/").map(decodeURIComponent);
+  return { thread, message: message || null };
+}
+
 window.addEventListener("hashchange", () => {
-  // A link or a typed address to another conversation (#thread-id) opens it.
-  const wanted = decodeURIComponent(window.location.hash.slice(1));
-  if (state.busy || wanted === (state.threadId || "")) return;
-  guard(() => (wanted ? openThread(wanted) : Promise.resolve(newConversation())));
+  // A link or a typed address to another conversation (#thread-id) opens it; with
+  // /message-id (as `chatbot search` prints), at that message.
+  const wanted = addressed();
+  if (state.busy || (wanted.thread === (state.threadId || "") && !wanted.message)) return;
+  guard(() => (wanted.thread ? openThread(wanted.thread, wanted.message) : Promise.resolve(newConversation())));
 });
 
 async function start() {
   await guard(async () => {
     await loadThreads();
-    const wanted = decodeURIComponent(window.location.hash.slice(1));
-    if (wanted) await openThread(wanted);
+    const wanted = addressed();
+    if (wanted.thread) await openThread(wanted.thread, wanted.message);
     else newConversation();
   });
   try {

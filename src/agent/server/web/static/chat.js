@@ -27,7 +27,8 @@ async function refreshThread() {
   return values;
 }
 
-export async function openThread(threadId) {
+/** Open a conversation; with `messageId` (a search's hit), scroll to that message and mark it. */
+export async function openThread(threadId, messageId = null) {
   const thread = await json(threadPath(threadId));
   state.threadId = threadId;
   state.threadTitle = (thread.metadata && thread.metadata.title) || "";
@@ -40,6 +41,15 @@ export async function openThread(threadId) {
   window.history.replaceState(null, "", `#${threadId}`);
   markActive();
   els.input.focus();
+  if (messageId) showMessage(messageId);
+}
+
+function showMessage(messageId) {
+  const item = els.messages.querySelector(`.message[data-message-id="${CSS.escape(messageId)}"]`);
+  if (!item) return; // no longer on the conversation's branch
+  for (const old of els.messages.querySelectorAll(".message.found")) old.classList.remove("found");
+  item.classList.add("found");
+  item.scrollIntoView({ block: "center" });
 }
 
 export function newConversation() {

@@ -1,9 +1,11 @@
-// The sidebar: the newest conversations, search over them, rename and delete.
+// The sidebar: the newest conversations, search over all of them, rename and delete.
 import { json, request, threadPath, whoami } from "./api.js";
 import { firstWords, matches, titleOf } from "./conversation.js";
 import { els, guard, showTitle, state } from "./page.js";
 
-const THREADS_LISTED = 200; // the sidebar (and its search) covers the newest 200 conversations
+const THREADS_LISTED = 200; // the sidebar lists the newest 200 conversations
+const SEARCH_HITS = 50; // messages a search asks the server for (GET /chatbot/search)
+const SEARCH_PAUSE_MS = 200; // typing pauses this long before the server is asked
 const TRASH = "M4 7h16M10 11v6M14 11v6M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12M9 7V4h6v3";
 const PENCIL = "M4 20h4L19 9l-4-4L4 16v4zM14 6l4 4";
 
@@ -16,7 +18,7 @@ export function sidebarHooks(given) {
 
 /** The title a conversation is shown under: its own, else its first words. */
 export function shownTitle(thread) {
-  return titleOf(thread) || firstWords(thread) || "New conversation";
+  return titleOf(thread) || firstWords(thread) || thread.foundTitle || "New conversation";
 }
 
 function when(iso) {
@@ -53,17 +55,73 @@ export async function loadThreads() {
     body: { limit: THREADS_LISTED, sort_by: "updated_at", sort_order: "desc" },
   });
   renderThreads();
+  const words = els.search.value.trim();
+  if (words) await askServer(words); // a deleted or renamed conversation shows as it is now
 }
 
+let found = { words: "", hits: [], error: "" }; // the server's answer for the words searched last
+let asked = 0; // the number of the newest search asked; older answers are dropped
+let pause = null;
+
+/** Search all of the user's conversations on the server once typing pauses. */
+export function searchThreads() {
+  clearTimeout(pause);
+  const words = els.search.value.trim();
+  if (!words) {
+    found = { words: "", hits: [], error: "" };
+    renderThreads();
+    return;
+  }
+  pause = setTimeout(() => guard(() => askServer(words)), SEARCH_PAUSE_MS);
+}
+
+async function askServer(words) {
+  const mine = ++asked;
+  let answer = { words, hits: [], error: "" };
+  try {
+    const params = new URLSearchParams({ q: words, limit: String(SEARCH_HITS) });
+    answer.hits = (await json(`/chatbot/search?${params}`)).hits;
+  } catch (error) {
+    if (error.status !== 422) throw error;
+    answer.error = error.message.replace(/^The server answered 422: /, "");
+  }
+  if (mine !== asked || words !== els.search.value.trim()) return; // typed on since
+  found = answer;
+  renderThreads();
+}
+
+/**
+ * The list: every listed conversation, or while searching, those whose title holds the
+ * words (here) and those with a message that does (the server's answer, newest first),
+ * each with the snippet of its newest matching message.
+ */
 export function renderThreads() {
-  const words = els.search.value;
-  const shown = state.threads.filter((thread) => matches(thread, words));
-  els.threads.replaceChildren(...shown.map(threadItem));
-  els.threadsEmpty.textContent = words.trim() ? "No conversation matches." : "No conversations yet.";
-  els.threadsEmpty.hidden = shown.length > 0;
+  const words = els.search.value.trim();
+  let shown = state.threads.map((thread) => ({ thread, hit: null }));
+  if (words) {
+    const hits = found.words === words ? found.hits : [];
+    const firstHit = new Map();
+    for (const hit of hits) if (!firstHit.has(hit.thread_id)) firstHit.set(hit.thread_id, hit);
+    const listed = new Map(state.threads.map((thread) => [thread.thread_id, thread]));
+    const titled = state.threads.filter((thread) => matches({ metadata: thread.metadata }, words));
+    shown = [
+      ...[...firstHit.values()].map((hit) => ({ thread: listed.get(hit.thread_id) || foundThread(hit), hit })),
+      ...titled.filter((thread) => !firstHit.has(thread.thread_id)).map((thread) => ({ thread, hit: null })),
+    ];
+  }
+  els.threads.replaceChildren(...shown.map(({ thread, hit }) => threadItem(thread, hit)));
+  els.threads.dataset.searched = words && found.words === words ? words : "";
+  const error = words && found.words === words ? found.error : "";
+  els.threadsEmpty.textContent = error || (words ? "No conversation matches." : "No conversations yet.");
+  els.threadsEmpty.hidden = shown.length > 0 && !error;
 }
 
-function threadItem(thread) {
+/** A conversation found by its content that the list does not hold (older than the newest listed). */
+function foundThread(hit) {
+  return { thread_id: hit.thread_id, metadata: {}, values: {}, updated_at: hit.at, foundTitle: hit.title };
+}
+
+function threadItem(thread, hit = null) {
   const item = document.createElement("li");
   item.className = "thread";
   item.dataset.threadId = thread.thread_id;
@@ -79,10 +137,16 @@ function threadItem(thread) {
   title.textContent = shownTitle(thread);
   const time = document.createElement("time");
   time.className = "thread-time";
-  time.dateTime = thread.updated_at;
-  time.textContent = when(thread.updated_at);
+  time.dateTime = hit ? hit.at : thread.updated_at;
+  time.textContent = when(time.dateTime);
   open.append(title, time);
-  open.addEventListener("click", () => guard(() => hooks.open(thread.thread_id)));
+  if (hit) {
+    const snippet = document.createElement("span");
+    snippet.className = "thread-snippet";
+    snippet.textContent = hit.snippet; // as text: a message's words, never HTML
+    open.append(snippet);
+  }
+  open.addEventListener("click", () => guard(() => hooks.open(thread.thread_id, hit ? hit.message_id : null)));
 
   const label = title.textContent;
   const rename = iconButton(PENCIL, "thread-icon", "Rename conversation", label, () => startRename(item, thread));
