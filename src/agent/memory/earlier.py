@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -64,6 +65,10 @@ class Exchange:
         return f"{self.said}\n{self.answered}"
 
 
+_NOT_A_LETTER = re.compile(r"[^\w\s]|_")
+"""What :func:`word_grams` leaves out of a word (it keeps letters and digits)."""
+
+
 def _is_syllabic(char: str) -> bool:
     """Tell whether a letter is Hangul, kana or a Han character (a syllable or more each)."""
     return "\u1100" <= char and unicodedata.name(char, "").startswith(
@@ -86,6 +91,12 @@ def word_grams(text: str) -> set[str]:
         size = 2 if any(_is_syllabic(char) for char in letters) else 3
         grams |= {letters[i : i + size] for i in range(len(letters) - size + 1)} or {letters}
     return grams
+
+
+def _held(grams: set[str], text: str) -> set[str]:
+    """Return which of ``grams`` occur in ``text``'s words (folded, punctuation dropped)."""
+    words = _NOT_A_LETTER.sub("", fold(text))
+    return {gram for gram in grams if gram in words}
 
 
 def exchanges_of(messages: Sequence[Indexed]) -> list[Exchange]:
@@ -118,7 +129,7 @@ def relevant(exchanges: Sequence[Exchange], message: str, kept: int = KEPT) -> l
     asked = word_grams(message)
     if not asked or not exchanges:
         return []
-    held = [word_grams(exchange.text) for exchange in exchanges]
+    held = [_held(asked, exchange.text) for exchange in exchanges]
     frequency = Counter(gram for grams in held for gram in grams & asked)
     rarest = math.log((len(held) + 1) / 1.5)
     weight = {gram: math.log((len(held) + 1) / (frequency[gram] + 0.5)) / rarest for gram in asked}
