@@ -44,6 +44,7 @@ from agent.turn import (
     ask,
     compose,
     counter,
+    earlier_said,
     model_gate,
     system_message,
     thread_of,
@@ -126,9 +127,9 @@ def build_graph(
             recent = unsummarized(messages, summary.through)
             if said_in.needs_restating:
                 recent = remind_language(recent, language)
-            prompt = compose(
-                system, recent, context, await counter(count, [system, *recent]), language
-            )
+            earlier = await earlier_said(thread, newest)
+            tokens = await counter(count, [system, *recent])
+            prompt = compose(system, recent, context, tokens, language, earlier)
             if not any(isinstance(message, HumanMessage) for message in prompt):
                 raise ValueError(
                     "The newest message does not fit in the token budget "

@@ -39,7 +39,7 @@ from agent.conversation.prompt import (
     worked_exchange,
 )
 from agent.conversation.prompts import NOTHING_REMEMBERED
-from agent.memory import keeper
+from agent.memory import earlier, keeper
 from agent.memory.facts import MEMORY_SHARE, Fact, memory_section
 from agent.models.endpoint import (
     ModelCallError,
@@ -50,6 +50,7 @@ from agent.models.endpoint import (
 )
 from agent.models.gate import ModelGate, gate
 from agent.models.token_count import counter_for_model
+from agent.storage import search
 
 logger = logging.getLogger(__name__)
 
@@ -159,10 +160,13 @@ def compose(
     context: Context,
     count: TokenCounter,
     language: str,
+    earlier: Sequence[BaseMessage] = (),
 ) -> list[BaseMessage]:
     """Return the prompt: system message, worked exchange, newest whole messages that fit.
 
-    The exchange is in ``language``, the reply language (``worked_exchange``).
+    The exchange is in ``language``, the reply language (``worked_exchange``);
+    ``earlier`` (what earlier conversations said: :func:`earlier_said`) goes
+    just before the newest message.
     """
     return build_prompt(
         recent,
@@ -170,7 +174,19 @@ def compose(
         max_tokens=context.max_history_tokens,
         count=count,
         before=worked_exchange(language),
+        beside_newest=earlier,
     )
+
+
+async def earlier_said(thread: Thread, newest: str) -> list[BaseMessage]:
+    """Return what the user's earlier conversations said that ``newest`` asks about, if any.
+
+    Read from the search index in the database the server's saver holds open;
+    nothing when memory is off for the thread, or without that database.
+    """
+    if not thread.remembering:
+        return []
+    return await earlier.recalled(search.open_index(), thread.user_id, thread.thread_id, newest)
 
 
 async def counter(count: TokenCounter | None, messages: Sequence[BaseMessage]) -> TokenCounter:

@@ -119,16 +119,19 @@ def build_prompt(
     max_tokens: int,
     count: TokenCounter = count_tokens,
     before: Sequence[BaseMessage] = (),
+    beside_newest: Sequence[BaseMessage] = (),
 ) -> list[BaseMessage]:
     """Return the system message, ``before``, and the newest whole messages that fit.
 
-    Everything counts against ``max_tokens``. The kept history starts on a human
-    message, so the model never sees a reply without the question it answers; a
-    message is never cut in half.
+    ``beside_newest`` goes just before the newest message. Everything counts
+    against ``max_tokens``. The kept history starts on a human message, so the
+    model never sees a reply without the question it answers; a message is
+    never cut in half.
     """
+    extra = [*before, *beside_newest]
     trimmed = trim_messages(
         [system, *history],
-        max_tokens=max_tokens - (count(before) if before else 0),
+        max_tokens=max_tokens - (count(extra) if extra else 0),
         token_counter=count,
         strategy="last",
         include_system=True,
@@ -140,4 +143,4 @@ def build_prompt(
         isinstance(message, HumanMessage) for message in kept
     ):
         return kept  # nothing of the conversation fits: no example without it
-    return [kept[0], *before, *kept[1:]]
+    return [kept[0], *before, *kept[1:-1], *beside_newest, kept[-1]]

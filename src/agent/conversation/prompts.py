@@ -76,6 +76,16 @@ answer in the same language shows it the bot's voice. The question mirrors the
 commonest form of such questions ("What's my ...?"), about a thing memory rarely holds.
 """
 
+EARLIER_SAID = "[{date}] {said}"
+"""A user's message of an earlier conversation, as the turn before the newest message shows it.
+
+Measured on the 1.5B default (6 languages, one question each about an earlier
+conversation, ``memory.earlier``): as turns just before the question, 6 of 6
+answered from it; as a note at the end of the system prompt, 5 of 6; before the
+question in the user's message, 4 of 6; as a system message before the
+question, 0 of 6 (the model ignores a system message in the conversation).
+"""
+
 SUMMARIZER_INSTRUCTIONS = (
     "You keep a running summary of a conversation between a user and an assistant. "
     "Merge the new messages into the summary so far. Keep every fact the user gave "

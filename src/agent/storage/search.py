@@ -131,6 +131,18 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Indexed:
+    """A message as the index holds it: where it is in its thread, who said it, and when."""
+
+    thread_id: str
+    message_id: str
+    position: int
+    role: str
+    text: str
+    at: str
+
+
+@dataclass(frozen=True)
 class Hit:
     """A message that matches: where it is, a plain-text snippet around the match, and when."""
 
@@ -237,6 +249,26 @@ class SearchIndex(ABC):
     @abstractmethod
     async def _find(self, query: Query, user_id: str | None) -> list[dict[str, Any]]: ...
 
+    async def elsewhere(self, user_id: str, thread_id: str, limit: int) -> list[Indexed]:
+        """Return ``user_id``'s newest ``limit`` messages of threads other than ``thread_id``."""
+        await self.setup()
+        return [
+            Indexed(
+                thread_id=str(row["thread_id"]),
+                message_id=str(row["message_id"]),
+                position=int(row["position"]),
+                role=str(row["role"]),
+                text=str(row["text"]),
+                at=_iso(row["at"]),
+            )
+            for row in await self._elsewhere(user_id, thread_id, limit)
+        ]
+
+    @abstractmethod
+    async def _elsewhere(
+        self, user_id: str, thread_id: str, limit: int
+    ) -> list[dict[str, Any]]: ...
+
     @abstractmethod
     async def _titles(self, thread_ids: Sequence[str]) -> dict[str, str]: ...
 
@@ -318,6 +350,12 @@ SQLITE_SCANNING = """
 SELECT m.thread_id, m.message_id, m.role, m.text, m.at
 FROM search_messages AS m
 WHERE 1 {owner} {short}
+  AND EXISTS (SELECT 1 FROM checkpoints AS c WHERE c.thread_id = m.thread_id)
+ORDER BY m.rowid DESC LIMIT ?
+"""
+SQLITE_ELSEWHERE = """
+SELECT m.thread_id, m.message_id, m.position, m.role, m.text, m.at FROM search_messages AS m
+WHERE m.user_id = ? AND m.thread_id != ?
   AND EXISTS (SELECT 1 FROM checkpoints AS c WHERE c.thread_id = m.thread_id)
 ORDER BY m.rowid DESC LIMIT ?
 """
@@ -423,6 +461,15 @@ class SqliteSearchIndex(SearchIndex):
             rows = await cursor.fetchall()
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
+    async def _elsewhere(self, user_id: str, thread_id: str, limit: int) -> list[dict[str, Any]]:
+        columns = ("thread_id", "message_id", "position", "role", "text", "at")
+        async with (
+            self.lock,
+            self.conn.execute(SQLITE_ELSEWHERE, (user_id, thread_id, limit)) as cursor,
+        ):
+            rows = await cursor.fetchall()
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
     async def _titles(self, thread_ids: Sequence[str]) -> dict[str, str]:
         titles: dict[str, str] = {}
         async with self.lock:
@@ -514,6 +561,12 @@ POSTGRES_UNCASED_SHORT_TERM = "strpos(m.text, %(term{n})s) > 0"
 POSTGRES_CASED_SHORT_TERM = "lower(m.text) LIKE lower(%(term{n})s)"
 """What ILIKE does for UTF-8 text, with the pattern lowered once instead of once a row."""
 POSTGRES_OWNER = "AND m.user_id = %(user_id)s"
+POSTGRES_ELSEWHERE = """
+SELECT m.thread_id, m.message_id, m.position, m.role, m.text, m.at FROM search_messages AS m
+WHERE m.user_id = %(user_id)s AND m.thread_id != %(thread_id)s
+  AND EXISTS (SELECT 1 FROM checkpoints AS c WHERE c.thread_id = m.thread_id)
+ORDER BY m.id DESC LIMIT %(limit)s
+"""
 POSTGRES_FIRST_MESSAGES = """
 SELECT DISTINCT ON (thread_id) thread_id, text FROM search_messages
 WHERE thread_id = ANY(%(ids)s) AND role = 'user' ORDER BY thread_id, position
@@ -666,6 +719,14 @@ class PostgresSearchIndex(SearchIndex):
                     )
                 rows = await (await conn.execute(sql, params)).fetchall()
         return [dict(row) for row in rows]
+
+    async def _elsewhere(self, user_id: str, thread_id: str, limit: int) -> list[dict[str, Any]]:
+        params = {"user_id": user_id, "thread_id": thread_id, "limit": limit}
+        async with self.pool.connection() as conn:
+            return [
+                dict(row)
+                for row in await (await conn.execute(POSTGRES_ELSEWHERE, params)).fetchall()
+            ]
 
     async def _titles(self, thread_ids: Sequence[str]) -> dict[str, str]:
         if not thread_ids:

@@ -1,0 +1,173 @@
+"""What the user's earlier conversations said that the newest message asks about.
+
+Before a reply, the user's newest messages in their other conversations
+(:data:`LOOKED_AT`, from the search index beside the checkpoints:
+``agent.storage.search``) are paired into exchanges, a user's message and
+the reply after it, and ranked by what they share with the newest message:
+character n-grams of each word (any script, no word list), each weighed by
+how rare it is among those exchanges, so a name, a title or a dish counts
+and "recommend" or "what" do not. An exchange is shown only when it shares
+:data:`MIN_SHARED`; the best :data:`KEPT` go in the prompt as turns (the
+user's message dated: ``prompts.EARLIER_SAID``) just before the newest
+message, so the prompt's start (system prompt, conversation) stays what the
+model server has read. A turn that asks about nothing said before finds
+nothing, and its prompt is exactly as without this module.
+
+Only the user's own conversations are read, never the one in progress
+(what it shows is already in the prompt), and a deleted conversation never
+(its rows go with it, and rows of a thread without checkpoints are never
+read).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+from agent.conversation.likeness import fold
+from agent.conversation.prompts import EARLIER_SAID
+from agent.storage.search import Indexed, SearchIndex
+
+logger = logging.getLogger(__name__)
+
+LOOKED_AT = 400
+"""The user's newest messages of other conversations ranked for each reply."""
+
+KEPT = 2
+"""The most exchanges of earlier conversations a prompt shows."""
+
+MIN_SHARED = 2.0
+"""How much of the newest message an exchange must share to be shown (see :func:`relevant`)."""
+
+SAID_CHARS = 300
+"""Characters of each message of an exchange the prompt shows (the rest is cut)."""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A user's message of an earlier conversation and the reply that followed it."""
+
+    thread_id: str
+    at: str
+    said: str
+    answered: str
+
+    @property
+    def text(self) -> str:
+        """Return both messages, as ranked."""
+        return f"{self.said}\n{self.answered}"
+
+
+_NOT_A_LETTER = re.compile(r"[^\w\s]|_")
+"""What :func:`word_grams` leaves out of a word (it keeps letters and digits)."""
+
+
+def _is_syllabic(char: str) -> bool:
+    """Tell whether a letter is Hangul, kana or a Han character (a syllable or more each)."""
+    return "\u1100" <= char and unicodedata.name(char, "").startswith(
+        ("HANGUL", "HIRAGANA", "KATAKANA", "CJK")
+    )
+
+
+def word_grams(text: str) -> set[str]:
+    """Return the character n-grams within each word of ``text`` (folded), in any script.
+
+    Pairs for Hangul, kana and Han, where a word of two characters is common
+    (소설, 東京); triples for alphabets, whose pairs words share by chance.
+    Shorter words count whole.
+    """
+    grams: set[str] = set()
+    for word in fold(text).split():
+        letters = "".join(char for char in word if char.isalnum())
+        if not letters:
+            continue
+        size = 2 if any(_is_syllabic(char) for char in letters) else 3
+        grams |= {letters[i : i + size] for i in range(len(letters) - size + 1)} or {letters}
+    return grams
+
+
+def _held(grams: set[str], text: str) -> set[str]:
+    """Return which of ``grams`` occur in ``text``'s words (folded, punctuation dropped)."""
+    words = _NOT_A_LETTER.sub("", fold(text))
+    return {gram for gram in grams if gram in words}
+
+
+def exchanges_of(messages: Sequence[Indexed]) -> list[Exchange]:
+    """Pair each user's message with the reply after it in its thread, newest first.
+
+    A message with no reply after it (the user stopped it, or it failed) is left out.
+    """
+    by_thread: dict[str, list[Indexed]] = defaultdict(list)
+    for message in messages:
+        by_thread[message.thread_id].append(message)
+    found: list[Exchange] = []
+    for thread in by_thread.values():
+        thread.sort(key=lambda message: message.position)
+        for said, after in zip(thread, [*thread[1:], None], strict=True):
+            if said.role != "user":
+                continue
+            if after is not None and after.role == "assistant":
+                found.append(Exchange(said.thread_id, said.at, said.text, after.text))
+    found.sort(key=lambda exchange: exchange.at, reverse=True)
+    return found
+
+
+def relevant(exchanges: Sequence[Exchange], message: str, kept: int = KEPT) -> list[Exchange]:
+    """Return the exchanges that share enough of ``message``, best first (at most ``kept``).
+
+    Each n-gram of the message an exchange holds counts by how rare it is
+    among ``exchanges`` (inverse document frequency), in units of an n-gram
+    only one of them holds; an exchange is kept from :data:`MIN_SHARED` units.
+    """
+    asked = word_grams(message)
+    if not asked or not exchanges:
+        return []
+    held = [_held(asked, exchange.text) for exchange in exchanges]
+    frequency = Counter(gram for grams in held for gram in grams & asked)
+    rarest = math.log((len(held) + 1) / 1.5)
+    weight = {gram: math.log((len(held) + 1) / (frequency[gram] + 0.5)) / rarest for gram in asked}
+    scored = [
+        (sum(weight[gram] for gram in grams & asked), number) for number, grams in enumerate(held)
+    ]
+    scored.sort(key=lambda item: (-item[0], item[1]))  # ties: the newer first
+    if scored:
+        logger.debug("Earlier conversations: best score %.2f", scored[0][0])
+    return [exchanges[number] for score, number in scored[:kept] if score >= MIN_SHARED]
+
+
+def _cut(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= SAID_CHARS else f"{flat[:SAID_CHARS].rstrip()}…"
+
+
+def section(exchanges: Sequence[Exchange]) -> list[BaseMessage]:
+    """Return the exchanges as turns, oldest first, each user's message dated (none: nothing)."""
+    turns: list[BaseMessage] = []
+    for exchange in sorted(exchanges, key=lambda exchange: exchange.at):
+        said = EARLIER_SAID.format(date=exchange.at[:10], said=_cut(exchange.said))
+        turns += [HumanMessage(content=said), AIMessage(content=_cut(exchange.answered))]
+    return turns
+
+
+async def recalled(
+    index: SearchIndex | None, user_id: str, thread_id: str, message: str
+) -> list[BaseMessage]:
+    """Return the note of the user's earlier conversations ``message`` asks about, if any.
+
+    A search index that fails to read leaves it out (logged): it never fails a turn.
+    """
+    if index is None:
+        return []
+    try:
+        rows = await index.elsewhere(user_id, thread_id, LOOKED_AT)
+    except Exception:
+        logger.exception("Could not read the user's earlier conversations; answering without them")
+        return []
+    return section(relevant(exchanges_of(rows), message))

@@ -1,0 +1,170 @@
+"""What earlier conversations said reaches a new one's prompt, only when asked about, only the user's.
+
+Ranking is tested on its own (any script, particles attached, a question about
+something never said finds nothing); the graph is tested with the project's
+savers on SQLite and PostgreSQL, whose search index the chores fill after each
+reply, and a fake model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.store.memory import InMemoryStore
+
+from agent import housekeeping
+from agent.conversation.context import Context
+from agent.conversation.prompt import message_text
+from agent.graph import build_graph
+from agent.memory.earlier import Exchange, relevant, word_grams
+from agent.storage.checkpointer import PostgresSaver, SqliteSaver, checkpointer
+from agent.storage.search import index_for
+from agent.testing.fake_chat_model import RecordingChatModel
+from agent.testing.turns import user
+
+DATED = re.compile(r"^\[\d{4}-\d\d-\d\d\] ")
+"""How an earlier conversation's user message starts in the prompt (``prompts.EARLIER_SAID``)."""
+
+EARLIER = [
+    Exchange(
+        "t1", "2026-12-01T10:00:00", "소설 한 권 추천해 줄래요?", "『은하철도의 밤』을 추천해요."
+    ),
+    Exchange("t2", "2026-12-02T10:00:00", "내일 날씨 어때요?", "맑고 따뜻할 거예요."),
+    Exchange("t3", "2026-12-03T10:00:00", "Je pars à Brive en mars.", "Bon voyage à Brive !"),
+    Exchange(
+        "t4", "2026-12-04T10:00:00", "カレーのレシピを教えて", "ガラムマサラを小さじ1入れます。"
+    ),
+    Exchange("t5", "2026-12-05T10:00:00", "What is 7 times 6?", "It is 42."),
+]
+
+
+@pytest.mark.parametrize(
+    ("message", "thread"),
+    [
+        ("지난번에 추천해 준 소설이 뭐였죠?", "t1"),  # the particle differs: 소설이 / 소설
+        ("Quand est-ce que je pars à Brive ?", "t3"),
+        ("カレーのレシピに何を入れるんでしたっけ？", "t4"),
+    ],
+)
+def test_an_earlier_exchange_is_found_by_what_the_message_shares(message: str, thread: str) -> None:
+    found = relevant(EARLIER, message)
+    assert found and found[0].thread_id == thread
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "리스본 여행 계획이 뭐였죠?",  # a trip never spoken of
+        "Qu'est-ce que tu m'as conseillé pour Tulle ?",
+        "昨日の映画の名前は何でしたか？",
+        "Write a poem about autumn.",
+    ],
+)
+def test_a_message_about_nothing_said_before_finds_nothing(message: str) -> None:
+    assert relevant(EARLIER, message) == []
+
+
+def test_pairs_stay_within_words_in_any_script() -> None:
+    assert word_grams("Ça va") == {"ca", "va"}
+    assert word_grams("소설이 뭐") == {"소설", "설이", "뭐"}
+
+
+@pytest.fixture(autouse=True)
+def no_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("POSTGRES_URI", "DATABASE_URI", "CHATBOT_DB_SCHEMA"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CHATBOT_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def saver(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[SqliteSaver | PostgresSaver]:
+    if request.param == "postgres":
+        monkeypatch.setenv("POSTGRES_URI", request.getfixturevalue("postgres_uri"))
+    async with checkpointer() as opened:  # the server's open saver: its index is read
+        yield opened
+
+
+ANSWERS = {
+    "Une recette de clafoutis, s'il te plaît ?": "Mets 300 g de griottes et 3 œufs.",
+    "떡볶이 만드는 법 알려 주세요.": "고추장 두 큰술과 떡을 넣으세요.",
+}
+
+
+def answer(messages: Sequence[BaseMessage]) -> str:
+    """The bot's fixed answers; anything else (memory's extraction included) gets 'none'."""
+    return ANSWERS.get(message_text(messages[-1]), "none")
+
+
+def config_of(thread_id: str, user_id: str) -> RunnableConfig:
+    return {
+        "configurable": {"thread_id": thread_id, "langgraph_auth_user_id": user_id},
+        "metadata": {"langgraph_auth_user_id": user_id},
+    }
+
+
+def earlier_note(prompt: Sequence[BaseMessage]) -> str:
+    """The earlier exchanges, which come as turns just before the newest message ('' if none)."""
+    assert isinstance(prompt[-1], HumanMessage)
+    dated = [
+        number
+        for number, message in enumerate(prompt[:-1])
+        if isinstance(message, HumanMessage) and DATED.match(message_text(message))
+    ]
+    if not dated:
+        return ""
+    assert dated[-1] == len(prompt) - 3, "an earlier exchange ends just before the newest message"
+    return "\n".join(message_text(m) for m in prompt[dated[0] : -1])
+
+
+async def test_a_new_conversation_is_told_what_an_earlier_one_said_when_asked(
+    saver: SqliteSaver | PostgresSaver,
+) -> None:
+    model = RecordingChatModel(reply=answer)
+    graph = build_graph(lambda _context: model).compile(checkpointer=saver, store=InMemoryStore())
+    context = Context(remember=True)
+
+    async def say(thread_id: str, text: str, user_id: str = "ana") -> list[Any]:
+        await graph.ainvoke(user(text), config_of(thread_id, user_id), context=context)
+        await housekeeping.drained()  # the chores index the reply
+        return [p for p in model.prompts if message_text(p[-1]) == text][-1]
+
+    await say("recipe", "Une recette de clafoutis, s'il te plaît ?")
+    await say("korean", "떡볶이 만드는 법 알려 주세요.")
+
+    note = earlier_note(await say("new", "Combien de griottes dans le clafoutis ?"))
+    assert "300 g de griottes" in note and "떡볶이" not in note
+    assert "고추장" in earlier_note(await say("new2", "떡볶이에 뭐 넣었죠?"))
+
+    ordinary = await say("new", "Quelle heure est-il à Lima ?")
+    assert earlier_note(ordinary) == "", "nothing said before: the prompt is as without memory"
+    assert not any("300 g" in message_text(m) for m in ordinary)
+
+    other_user = await say("bob-1", "Combien de griottes dans le clafoutis ?", user_id="bob")
+    assert earlier_note(other_user) == "", "another user's conversations are never read"
+
+    index = index_for(saver)
+    assert index is not None
+    await saver.adelete_thread("recipe")
+    await index.forget_thread("recipe")
+    gone = await say("new3", "Combien de griottes dans le clafoutis ?")
+    assert "300 g" not in earlier_note(gone), "a deleted conversation is never used again"
+
+
+async def test_the_conversation_in_progress_is_not_searched(
+    saver: SqliteSaver | PostgresSaver,
+) -> None:
+    model = RecordingChatModel(reply=answer)
+    graph = build_graph(lambda _context: model).compile(checkpointer=saver, store=InMemoryStore())
+    config = config_of("only", "ana")
+    await graph.ainvoke(user("Une recette de clafoutis, s'il te plaît ?"), config)
+    await housekeeping.drained()
+    await graph.ainvoke(user("Combien de griottes dans le clafoutis ?"), config)
+    assert earlier_note(model.prompts[-1]) == "", "what it already shows is not repeated"
