@@ -168,3 +168,9 @@ async def test_the_conversation_in_progress_is_not_searched(
     await housekeeping.drained()
     await graph.ainvoke(user("Combien de griottes dans le clafoutis ?"), config)
     assert earlier_note(model.prompts[-1]) == "", "what it already shows is not repeated"
+
+
+def test_with_few_conversations_a_shared_short_word_is_not_enough() -> None:
+    few = [Exchange("t1", "2026-12-01T10:00:00", "Quand est-ce que je pars à Brive ?", "Le 3.")]
+    assert relevant(few, "Quelle heure est-il à Lima ?") == [], "'que' alone is chance"
+    assert relevant(few, "Je pars quand à Brive, déjà ?") == few

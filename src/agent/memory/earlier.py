@@ -46,6 +46,9 @@ KEPT = 2
 MIN_SHARED = 2.0
 """How much of the newest message an exchange must share to be shown (see :func:`relevant`)."""
 
+ANCHOR_LETTERS = 4
+"""Letters of an alphabetic word an exchange must share with the message (see :func:`anchors`)."""
+
 SAID_CHARS = 300
 """Characters of each message of an exchange the prompt shows (the rest is cut)."""
 
@@ -76,21 +79,35 @@ def _is_syllabic(char: str) -> bool:
     )
 
 
-def word_grams(text: str) -> set[str]:
+def word_grams(text: str, alphabetic: int = 3) -> set[str]:
     """Return the character n-grams within each word of ``text`` (folded), in any script.
 
     Pairs for Hangul, kana and Han, where a word of two characters is common
-    (소설, 東京); triples for alphabets, whose pairs words share by chance.
-    Shorter words count whole.
+    (소설, 東京); ``alphabetic`` letters for alphabets, whose pairs words share
+    by chance. Shorter words count whole.
     """
     grams: set[str] = set()
     for word in fold(text).split():
         letters = "".join(char for char in word if char.isalnum())
         if not letters:
             continue
-        size = 2 if any(_is_syllabic(char) for char in letters) else 3
+        size = 2 if any(_is_syllabic(char) for char in letters) else alphabetic
         grams |= {letters[i : i + size] for i in range(len(letters) - size + 1)} or {letters}
     return grams
+
+
+def anchors(text: str) -> set[str]:
+    """Return the pieces of ``text`` an exchange must share one of: pairs, or four letters.
+
+    Three letters shared are often chance ("que" of "quelle" and "quand est-ce
+    que"); a word of three letters or fewer, or of one syllable, is no anchor.
+    """
+    return {gram for gram in word_grams(text, ANCHOR_LETTERS) if not _short_word(gram)}
+
+
+def _short_word(gram: str) -> bool:
+    syllabic = any(_is_syllabic(char) for char in gram)
+    return len(gram) < (2 if syllabic else ANCHOR_LETTERS)
 
 
 def _held(grams: set[str], text: str) -> set[str]:
@@ -124,12 +141,17 @@ def relevant(exchanges: Sequence[Exchange], message: str, kept: int = KEPT) -> l
 
     Each n-gram of the message an exchange holds counts by how rare it is
     among ``exchanges`` (inverse document frequency), in units of an n-gram
-    only one of them holds; an exchange is kept from :data:`MIN_SHARED` units.
+    only one of them holds; an exchange is kept from :data:`MIN_SHARED` units,
+    and only if it shares one of the message's :func:`anchors`.
     """
     asked = word_grams(message)
     if not asked or not exchanges:
         return []
-    held = [_held(asked, exchange.text) for exchange in exchanges]
+    anchored = anchors(message)
+    held = [
+        _held(asked, exchange.text) if _held(anchored, exchange.text) else set()
+        for exchange in exchanges
+    ]
     frequency = Counter(gram for grams in held for gram in grams & asked)
     rarest = math.log((len(held) + 1) / 1.5)
     weight = {gram: math.log((len(held) + 1) / (frequency[gram] + 0.5)) / rarest for gram in asked}
