@@ -178,15 +178,17 @@ def compose(
     )
 
 
-async def earlier_said(thread: Thread, newest: str) -> list[BaseMessage]:
+async def earlier_said(store: BaseStore | None, thread: Thread, newest: str) -> list[BaseMessage]:
     """Return what the user's earlier conversations said that ``newest`` asks about, if any.
 
-    Read from the search index in the database the server's saver holds open;
-    nothing when memory is off for the thread, or without that database.
+    Read from the search index in the database the server's saver holds open,
+    leaving out what the user forgot (the markers in ``store``); nothing when
+    memory is off for the thread, or without that database.
     """
     if not thread.remembering:
         return []
-    return await earlier.recalled(search.open_index(), thread.user_id, thread.thread_id, newest)
+    index = search.open_index()
+    return await earlier.recalled(index, store, thread.user_id, thread.thread_id, newest)
 
 
 async def counter(count: TokenCounter | None, messages: Sequence[BaseMessage]) -> TokenCounter:

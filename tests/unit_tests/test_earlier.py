@@ -174,3 +174,50 @@ def test_with_few_conversations_a_shared_short_word_is_not_enough() -> None:
     few = [Exchange("t1", "2026-12-01T10:00:00", "Quand est-ce que je pars à Brive ?", "Le 3.")]
     assert relevant(few, "Quelle heure est-il à Lima ?") == [], "'que' alone is chance"
     assert relevant(few, "Je pars quand à Brive, déjà ?") == few
+
+
+def test_an_exchange_that_says_a_forgotten_value_is_never_given() -> None:
+    from agent.memory.deletions import value_marker
+    from agent.memory.earlier import not_forgotten
+
+    said = [
+        Exchange("t1", "2026-12-01T10:00:00+00:00", "저는 하윤이에요. 소설 좋아해요.", "반가워요!"),
+        Exchange(
+            "t2", "2026-12-02T10:00:00+00:00", "鳥羽に住んでいます。小説が好き。", "いいですね。"
+        ),
+        Exchange(
+            "t3",
+            "2026-12-03T10:00:00+00:00",
+            "J'habite à Saint-Étienne, j'adore les romans.",
+            "Super !",
+        ),
+    ]
+    forgot = {value_marker("하윤"), value_marker("鳥羽"), value_marker("Saint-Etienne")}
+    for exchange in said:
+        assert not not_forgotten(forgot, "")(exchange), exchange.said
+        assert not_forgotten(set(), "")(exchange)
+    everything_at = "2026-12-02T12:00:00+00:00"
+    assert [e.thread_id for e in said if not_forgotten(set(), everything_at)(e)] == ["t3"]
+
+
+async def test_a_forgotten_fact_never_comes_back_through_an_earlier_conversation(
+    saver: SqliteSaver | PostgresSaver,
+) -> None:
+    from agent.memory import deletions
+    from agent.memory.facts import Fact
+
+    ANSWERS["Je m'appelle Ombrine et j'habite à Foix, près de l'Ariège."] = "Enchanté, Ombrine !"
+    model = RecordingChatModel(reply=answer)
+    store = InMemoryStore()
+    graph = build_graph(lambda _context: model).compile(checkpointer=saver, store=store)
+    context = Context(remember=True)
+
+    async def say(thread_id: str, text: str) -> list[BaseMessage]:
+        await graph.ainvoke(user(text), config_of(thread_id, "ana"), context=context)
+        await housekeeping.drained()
+        return [p for p in model.prompts if message_text(p[-1]) == text][-1]
+
+    await say("intro", "Je m'appelle Ombrine et j'habite à Foix, près de l'Ariège.")
+    assert "Foix" in earlier_note(await say("q1", "Tu te souviens de l'Ariège ?"))
+    await deletions.mark_forgotten(store, "ana", [Fact("location", "Foix")])
+    assert "Foix" not in earlier_note(await say("q2", "Tu te souviens de l'Ariège ?"))

@@ -10,7 +10,9 @@ every write a chore makes checks the markers before and after it writes
   deleted (:func:`mark_thread_deleted`). Nothing is written for it again.
 - ``(user_id, "forgotten")``, key: a digest of a fact's topic and value: the
   user forgot it (:func:`mark_forgotten`); a statement of it said before
-  then is not saved again. :data:`EVERYTHING` marks "forget everything".
+  then is not saved again. :data:`EVERYTHING` marks "forget everything". A
+  second marker, a digest of the value alone (:func:`value_marker`), keeps
+  earlier conversations that say it out of later prompts (``memory.earlier``).
 
 A marker holds a digest and a time: no text, no thread id in clear.
 """
@@ -34,8 +36,14 @@ FORGOTTEN = "forgotten"
 EVERYTHING = "everything"
 """Key of the marker "forget everything" leaves: every statement said before it is forgotten."""
 
+VALUE = "\0value"
+"""Marks a forgotten value's digest (no topic starts with a NUL character)."""
+
 AT = "at"
 """Field of a marker: when the deletion began (:func:`~agent.memory.facts.instant`)."""
+
+PAGE = 1000
+"""Markers read a page at a time."""
 
 DIGEST_CHARS = 32
 """Hex digits of a marker's key."""
@@ -65,6 +73,11 @@ def fact_marker(topic: str, text: str) -> str:
     return _digest(FORGOTTEN, topic, fold(text))
 
 
+def value_marker(text: str) -> str:
+    """Return the key of the marker of a forgotten value, whatever its topic (folded text)."""
+    return _digest(FORGOTTEN, VALUE, fold(text))
+
+
 async def mark_thread_deleted(store: BaseStore, user_id: str, thread_id: str) -> None:
     """Record that ``thread_id`` is being deleted: its chores write nothing from now on."""
     marker = {AT: instant()}
@@ -75,8 +88,22 @@ async def mark_forgotten(store: BaseStore, user_id: str, facts: Sequence[Fact]) 
     """Record that the user forgot ``facts``: a statement of one said before now is not saved."""
     marker = {AT: instant()}
     for fact in facts:
-        key = fact_marker(fact.topic, fact.text)
-        await store.aput(forgotten_namespace(user_id), key, marker, index=False)
+        for key in (fact_marker(fact.topic, fact.text), value_marker(fact.text)):
+            await store.aput(forgotten_namespace(user_id), key, marker, index=False)
+
+
+async def forgotten(store: BaseStore, user_id: str) -> tuple[set[str], str]:
+    """Return the keys of ``user_id``'s forgotten-fact markers, and when everything was ("")."""
+    keys: set[str] = set()
+    everything = ""
+    while page := await store.asearch(forgotten_namespace(user_id), limit=PAGE, offset=len(keys)):
+        for item in page:
+            keys.add(item.key)
+            if item.key == EVERYTHING:
+                everything = str(item.value.get(AT) or "")
+        if len(page) < PAGE:
+            break
+    return keys, everything
 
 
 async def mark_everything_forgotten(store: BaseStore, user_id: str) -> None:

@@ -26,13 +26,15 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langgraph.store.base import BaseStore
 
 from agent.conversation.likeness import fold
 from agent.conversation.prompts import EARLIER_SAID
+from agent.memory import deletions
 from agent.storage.search import Indexed, SearchIndex
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,13 @@ MIN_SHARED = 2.0
 
 ANCHOR_LETTERS = 4
 """Letters of an alphabetic word an exchange must share with the message (see :func:`anchors`)."""
+
+SPAN_WORDS = 4
+SPAN_CHARS = 8
+"""The longest value, in words (or characters without spaces), a forgotten fact is looked for as."""
+
+_EDGES = ".,;:!?¡¿\"'«»“”‘’„()[]{}<>「」『』。、！？"
+"""Punctuation a word may carry at either end (a value is copied without it)."""
 
 SAID_CHARS = 300
 """Characters of each message of an exchange the prompt shows (the rest is cut)."""
@@ -136,13 +145,19 @@ def exchanges_of(messages: Sequence[Indexed]) -> list[Exchange]:
     return found
 
 
-def relevant(exchanges: Sequence[Exchange], message: str, kept: int = KEPT) -> list[Exchange]:
+def relevant(
+    exchanges: Sequence[Exchange],
+    message: str,
+    kept: int = KEPT,
+    allowed: Callable[[Exchange], bool] = lambda _exchange: True,
+) -> list[Exchange]:
     """Return the exchanges that share enough of ``message``, best first (at most ``kept``).
 
     Each n-gram of the message an exchange holds counts by how rare it is
     among ``exchanges`` (inverse document frequency), in units of an n-gram
     only one of them holds; an exchange is kept from :data:`MIN_SHARED` units,
-    and only if it shares one of the message's :func:`anchors`.
+    and only if it shares one of the message's :func:`anchors` and is
+    ``allowed`` (asked of the best ones only, in order).
     """
     asked = word_grams(message)
     if not asked or not exchanges:
@@ -161,7 +176,50 @@ def relevant(exchanges: Sequence[Exchange], message: str, kept: int = KEPT) -> l
     scored.sort(key=lambda item: (-item[0], item[1]))  # ties: the newer first
     if scored:
         logger.debug("Earlier conversations: best score %.2f", scored[0][0])
-    return [exchanges[number] for score, number in scored[:kept] if score >= MIN_SHARED]
+    chosen: list[Exchange] = []
+    for score, number in scored:
+        if score < MIN_SHARED or len(chosen) == kept:
+            break
+        if allowed(exchanges[number]):
+            chosen.append(exchanges[number])
+    return chosen
+
+
+def spans(text: str) -> set[str]:
+    """Return the pieces of ``text`` a fact's value could have been copied as, folded.
+
+    Runs of up to :data:`SPAN_WORDS` words, each word's starts (a particle may
+    follow the value: 하윤이에요) and, in Hangul, kana and Han, which need no
+    spaces, every run of up to :data:`SPAN_CHARS` characters.
+    """
+    words = [word.strip(_EDGES) for word in fold(text).split()]
+    words = [word for word in words if word]
+    found = {
+        " ".join(words[start : start + length])
+        for length in range(1, SPAN_WORDS + 1)
+        for start in range(len(words) - length + 1)
+    }
+    for word in words:
+        found |= {word[:end] for end in range(1, len(word))}
+        if any(_is_syllabic(char) for char in word):
+            found |= {
+                word[start : start + length]
+                for length in range(1, SPAN_CHARS + 1)
+                for start in range(len(word) - length + 1)
+            }
+    return found
+
+
+def not_forgotten(markers: set[str], everything: str) -> Callable[[Exchange], bool]:
+    """Return a check that an exchange says no forgotten value and is newer than "forget all"."""
+
+    def allowed(exchange: Exchange) -> bool:
+        if everything and exchange.at <= everything:
+            return False
+        both = spans(_cut(exchange.said)) | spans(_cut(exchange.answered))  # what is shown
+        return not any(deletions.value_marker(span) in markers for span in both)
+
+    return allowed
 
 
 def _cut(text: str) -> str:
@@ -179,17 +237,23 @@ def section(exchanges: Sequence[Exchange]) -> list[BaseMessage]:
 
 
 async def recalled(
-    index: SearchIndex | None, user_id: str, thread_id: str, message: str
+    index: SearchIndex | None, store: BaseStore | None, user_id: str, thread_id: str, message: str
 ) -> list[BaseMessage]:
-    """Return the note of the user's earlier conversations ``message`` asks about, if any.
+    """Return what the user's earlier conversations said that ``message`` asks about, as turns.
 
-    A search index that fails to read leaves it out (logged): it never fails a turn.
+    An exchange that says a value the user forgot (or older than "forget
+    everything") is never shown. An index or store that fails to read leaves
+    it all out (logged): it never fails a turn.
     """
     if index is None:
         return []
     try:
         rows = await index.elsewhere(user_id, thread_id, LOOKED_AT)
+        markers, everything = (
+            await deletions.forgotten(store, user_id) if store is not None else (set(), "")
+        )
     except Exception:
         logger.exception("Could not read the user's earlier conversations; answering without them")
         return []
-    return section(relevant(exchanges_of(rows), message))
+    found = relevant(exchanges_of(rows), message, allowed=not_forgotten(markers, everything))
+    return section(found)
