@@ -28,6 +28,7 @@ from langgraph_sdk.client import LangGraphClient
 
 from agent import LOCAL_USER
 from agent.memory import learning
+from agent.memory.deletions import fact_marker, value_marker
 from agent.server.thread_deletion import forget_thread
 from agent.testing import scripted_model
 from agent.testing.dev_server import DevServer, dev_server_with_scripted_model
@@ -105,7 +106,10 @@ async def test_a_fact_forgotten_through_the_store_routes_leaves_a_marker_and_no_
         await client.store.delete_item(memories, health["key"])  # as the page's Forget does
         items = await every_item(client, LOCAL_USER)
         markers = (await client.store.search_items([LOCAL_USER, "forgotten"]))["items"]
-    assert len(markers) == 1, "the auth handler marked the fact forgotten"
+    assert {marker["key"] for marker in markers} == {
+        fact_marker("health", health["value"]["text"]),
+        value_marker(health["value"]["text"]),
+    }, "the auth handler marked the fact forgotten, and its value for earlier conversations"
     texts = [json.dumps(item, ensure_ascii=False) for item in items]
     assert not [text for text in texts if "arachides" in text], texts
     assert any("Hélène" in text for text in texts), "the other fact stays"
