@@ -47,17 +47,21 @@ language, phrased differently from the original words:
   test checks it is in both): the small talk's verb (repaint, 페인트칠, 塗り直,
   repeint, pintar, gestrichen), "novel" (소설, 小説, roman, novela, Roman; the
   user's request holds it, the bot's reply too), the place of the plan, the
-  dish of the recipe. None shares only meaning; the expected value itself is
-  never in the question, except none.
-- the deleted conversation's question ("What's my houseplant called?"):
-  **deleted used** when the reply names the plant;
+  dish of the recipe (the plan's question asks the date, the recipe's the
+  ingredient). None shares only meaning, and the expected value itself is in
+  no question (the unit test checks both).
+- the deleted conversation's question ("What's my houseplant called?", which
+  shares "houseplant"): **deleted used** when the reply names the plant;
 - two about conversations that never happened: a restaurant recommended for a
   trip to a place never mentioned, and the plan question about another
-  user's place (that user's conversation exists on the server, not this
-  user's): **invented** when the reply neither says it does not know or
-  remember nor asks (``invents`` of :mod:`bench.multilingual` plus
-  :data:`DONT_REMEMBER`); **other user's** when it names the other user's
-  day.
+  user's place (that user's conversation exists on the server and holds the
+  place, so a search that ignored whose it is would find it): **invented**
+  when the reply neither says it does not know or remember nor asks
+  (``invents`` of :mod:`bench.multilingual` plus :data:`DONT_REMEMBER`);
+  **other user** when it names the other user's day.
+
+The closing turn's reply is the model's own, so it is not fixed; it is in the
+JSON with the rest.
 
 "What did we talk about yesterday?" is not asked: the time a message is
 indexed is when it was written, and a bench cannot date a conversation back.
