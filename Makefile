@@ -9,7 +9,7 @@ INSTALLED := $(VENV)/.installed
 # llama.cpp is compiled once from source; GGML_NATIVE=OFF keeps the wheel portable.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: install dev test test-wheel test-latest unit integration lint format clean bench bench-storage bench-long bench-load bench-quality bench-first-token bench-search browser
+.PHONY: install dev test test-wheel test-latest unit integration lint format clean bench bench-storage bench-long bench-load bench-quality bench-first-token bench-search bench-recall browser
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -96,6 +96,11 @@ bench-quality: install ## Does the default model remember, answer and do what it
 	$(BIN)/python -m bench.requests --held-out
 	$(BIN)/python -m bench.extraction_precision
 	$(BIN)/python -m bench.extraction_precision --held-out
+	$(MAKE) --no-print-directory bench-recall
+	$(BIN)/python -m bench.conversation_recall --held-out
+
+bench-recall: install ## A new conversation answers from the user's earlier ones (issue 30), through langgraph dev (tuning people)
+	$(BIN)/python -m bench.conversation_recall
 
 bench-first-token: install ## First token through langgraph dev: ordinary turns, turns after a fold, right after a statement (~8 min)
 	$(BIN)/python -m bench.first_token
