@@ -101,17 +101,17 @@ async def test_what_an_earlier_conversation_said_reaches_a_new_one(server: DevSe
     novel = await conversation(
         server, "alice", "읽을 만한 소설 하나 추천해 줄래요?", "『고요한 등대지기』를 추천해요."
     )
-    await conversation(server, "alice", "Je pars à Collioure le 14 avril.", "Bon voyage !")
+    await conversation(server, "alice", "Je pars à Banyuls le 14 avril.", "Bon voyage !")
 
     korean = await asked_in_a_new_conversation(server, "alice", "저번에 추천해 준 소설이 뭐였죠?")
     assert korean[-1] == "『고요한 등대지기』를 추천해요."
     assert korean[-2].endswith("읽을 만한 소설 하나 추천해 줄래요?")
-    assert not any("Collioure" in turn for turn in korean), "only what the question is about"
+    assert not any("Banyuls" in turn for turn in korean), "only what the question is about"
 
     french = await asked_in_a_new_conversation(
-        server, "alice", "Quand est-ce que je pars à Collioure ?"
+        server, "alice", "Quand est-ce que je pars à Banyuls ?"
     )
-    assert french[-2].endswith("Je pars à Collioure le 14 avril.") and french[-1] == "Bon voyage !"
+    assert french[-2].endswith("Je pars à Banyuls le 14 avril.") and french[-1] == "Bon voyage !"
 
     assert await asked_in_a_new_conversation(server, "alice", "Quelle heure est-il à Lima ?") == []
     assert (
