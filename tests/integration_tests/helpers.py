@@ -76,3 +76,18 @@ async def talk_until_a_fold(client: LangGraphClient, thread_id: str, said: list[
         if "summary" in scripted.purposes:
             return
     raise AssertionError(f"no fold after {len(said)} turns: the thread never outgrew its budget")
+
+
+async def prompt_of_turn(
+    client: LangGraphClient, thread_id: str, text: str
+) -> list[dict[str, Any]]:
+    """Run one turn; return the messages its reply's model call was given (its events)."""
+    prompt: list[dict[str, Any]] = []
+    async for part in client.runs.stream(
+        thread_id, GRAPH_ID, input=user(text), stream_mode="events"
+    ):
+        event = part.data if isinstance(part.data, dict) else {}
+        if event.get("event") == "on_chat_model_start" and not prompt:
+            given = event["data"]["input"]["messages"]
+            prompt = given[0] if given and isinstance(given[0], list) else given
+    return prompt

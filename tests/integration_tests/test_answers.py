@@ -30,7 +30,7 @@ from agent.models.local.launcher import free_port
 from agent.testing.dev_server import DevServer, server_environment, write_config
 from agent.testing.languages import folded, language_of
 
-from .helpers import GRAPH_ID, user
+from .helpers import prompt_of_turn
 
 LEARNT_WITHIN_S = 180.0
 """How long the background extraction may take to learn an introduction (2 cores, CI)."""
@@ -73,14 +73,7 @@ async def turn_with_prompt(
     client: LangGraphClient, thread_id: str, text: str
 ) -> tuple[list[dict[str, Any]], str]:
     """Run one turn; return the messages the reply's model call was given, and the reply."""
-    prompt: list[dict[str, Any]] = []
-    async for part in client.runs.stream(
-        thread_id, GRAPH_ID, input=user(text), stream_mode="events"
-    ):
-        event = part.data if isinstance(part.data, dict) else {}
-        if event.get("event") == "on_chat_model_start" and not prompt:
-            given = event["data"]["input"]["messages"]
-            prompt = given[0] if given and isinstance(given[0], list) else given
+    prompt = await prompt_of_turn(client, thread_id, text)
     state: Any = await client.threads.get_state(thread_id)
     reply = str(state["values"]["messages"][-1]["content"])
     return prompt, reply

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -24,7 +23,7 @@ from agent.server.tokens import create_token
 from agent.testing import scripted_model
 from agent.testing.dev_server import DevServer, dev_server_with_scripted_model
 
-from .helpers import GRAPH_ID, say, until, user
+from .helpers import prompt_of_turn, say, until
 from .test_search import module_postgres_uri  # noqa: F401 - a fixture used below
 
 SECRET = "earlier-conversations-test-secret-long-enough"
@@ -83,14 +82,7 @@ async def asked_in_a_new_conversation(server: DevServer, user_id: str, text: str
     """Ask ``text`` in a new conversation; return the turns the prompt put before it."""
     async with client_of(server, user_id) as client:
         thread_id = str((await client.threads.create())["thread_id"])
-        prompt: list[dict[str, Any]] = []
-        async for part in client.runs.stream(
-            thread_id, GRAPH_ID, input=user(text), stream_mode="events"
-        ):
-            event = part.data if isinstance(part.data, dict) else {}
-            if event.get("event") == "on_chat_model_start" and not prompt:
-                given = event["data"]["input"]["messages"]
-                prompt = given[0] if given and isinstance(given[0], list) else given
+        prompt = await prompt_of_turn(client, thread_id, text)
     assert prompt and str(prompt[-1]["content"]) == text, "the question is the prompt's last word"
     contents = [str(message["content"]) for message in prompt[:-1]]
     dated = [n for n, content in enumerate(contents) if DATED.match(content)]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from langgraph.graph.state import CompiledStateGraph
 from agent.conversation.context import Context
 from agent.graph import build_graph
 from agent.settings import LOCAL_MODEL_URL
+from agent.storage.checkpointer import PostgresSaver, SqliteSaver, checkpointer
 from agent.testing import scripted_model as fake_model_server
 from agent.testing.fake_chat_model import RecordingChatModel
 
@@ -57,3 +59,20 @@ def embedded_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv(LOCAL_MODEL_URL.name, url)
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def saver(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> AsyncIterator[SqliteSaver | PostgresSaver]:
+    """The project's saver opened as the server opens it (so its search index is the open one).
+
+    On SQLite in a temporary directory, and on the machine's PostgreSQL.
+    """
+    for name in ("POSTGRES_URI", "DATABASE_URI", "CHATBOT_DB_SCHEMA"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CHATBOT_DATA_DIR", str(tmp_path / "data"))
+    if request.param == "postgres":
+        monkeypatch.setenv("POSTGRES_URI", request.getfixturevalue("postgres_uri"))
+    async with checkpointer() as opened:
+        yield opened

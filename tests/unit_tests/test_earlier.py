@@ -9,8 +9,7 @@ reply, and a fake model.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -23,7 +22,7 @@ from agent.conversation.context import Context
 from agent.conversation.prompt import message_text
 from agent.graph import build_graph
 from agent.memory.earlier import Exchange, relevant, word_grams
-from agent.storage.checkpointer import PostgresSaver, SqliteSaver, checkpointer
+from agent.storage.checkpointer import PostgresSaver, SqliteSaver
 from agent.storage.search import index_for
 from agent.testing.fake_chat_model import RecordingChatModel
 from agent.testing.turns import user
@@ -73,23 +72,6 @@ def test_a_message_about_nothing_said_before_finds_nothing(message: str) -> None
 def test_pairs_stay_within_words_in_any_script() -> None:
     assert word_grams("Ça va") == {"ca", "va"}
     assert word_grams("소설이 뭐") == {"소설", "설이", "뭐"}
-
-
-@pytest.fixture(autouse=True)
-def no_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("POSTGRES_URI", "DATABASE_URI", "CHATBOT_DB_SCHEMA"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CHATBOT_DATA_DIR", str(tmp_path / "data"))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def saver(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[SqliteSaver | PostgresSaver]:
-    if request.param == "postgres":
-        monkeypatch.setenv("POSTGRES_URI", request.getfixturevalue("postgres_uri"))
-    async with checkpointer() as opened:  # the server's open saver: its index is read
-        yield opened
 
 
 ANSWERS = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import unicodedata
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,7 @@ from agent.conversation.context import Context
 from agent.graph import build_graph
 from agent.server.search_backfill import backfill
 from agent.storage import search
-from agent.storage.checkpointer import PostgresSaver, SqliteSaver, checkpointer
+from agent.storage.checkpointer import PostgresSaver, SqliteSaver
 from agent.storage.search import (
     MAX_LIMIT,
     MAX_QUERY_CHARS,
@@ -50,16 +50,6 @@ def no_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("POSTGRES_URI", "DATABASE_URI", "CHATBOT_DB_SCHEMA"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CHATBOT_DATA_DIR", str(tmp_path / "data"))
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def saver(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[SqliteSaver | PostgresSaver]:
-    if request.param == "postgres":
-        monkeypatch.setenv("POSTGRES_URI", request.getfixturevalue("postgres_uri"))
-    async with checkpointer() as opened:
-        yield opened
 
 
 @pytest.fixture
