@@ -21,6 +21,8 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 
+from agent import GRAPH_ID
+from agent.client.conversations import import_request
 from agent.server.tokens import create_token
 from agent.storage.search import MAX_QUERY_CHARS
 from agent.testing import scripted_model
@@ -183,6 +185,44 @@ async def test_the_command_line_searches_through_the_server(
     assert nothing.returncode == 0 and "No message matches" in nothing.stderr
     too_long = chatbot("search", "x" * (MAX_QUERY_CHARS + 1))
     assert too_long.returncode == 1 and f"the most is {MAX_QUERY_CHARS}" in too_long.stderr
+
+
+async def test_an_imported_edited_or_copied_conversation_is_found_as_soon_as_it_is_written(
+    server: DevServer,
+) -> None:
+    """No reply runs for these writes, so no chore indexes them: the write itself must."""
+    messages = [
+        {"role": "user", "content": "제주 올레길 7코스를 걸었어요"},
+        {"role": "assistant", "content": "Schöne Wanderung über die Klippen von Jeju!"},
+    ]
+    async with get_client(url=server.url, api_key=None, headers=bearer("hana")) as client:
+        imported = str(
+            (
+                await client.threads.create(
+                    **import_request("Jeju", None, messages, GRAPH_ID, "model")
+                )
+            )["thread_id"]
+        )
+        # No waiting: the answer to the import comes once the thread is searchable.
+        assert [h["thread_id"] for h in await search(server, "hana", "올레길")] == [imported]
+        assert [h["thread_id"] for h in await search(server, "hana", "KLIPPEN")] == [imported]
+        assert await search(server, "ivan", "올레길") == [], "only the owner finds it"
+
+        await client.threads.update_state(
+            imported, {"messages": [{"role": "user", "content": "島の名前は済州です"}]}
+        )
+        assert [h["thread_id"] for h in await search(server, "hana", "済州")] == [imported]
+
+        copy = str((await client.threads.copy(imported))["thread_id"])
+        found = {h["thread_id"] for h in await search(server, "hana", "済州")}
+        assert found == {imported, copy}
+    async with get_client(url=server.url, api_key=None, headers=bearer("ivan")) as other:
+        with pytest.raises(httpx.HTTPStatusError):
+            await other.threads.update_state(
+                imported, {"messages": [{"role": "user", "content": "Quimperlé et Ploërmel"}]}
+            )
+    assert await search(server, "ivan", "Ploërmel") == []
+    assert await search(server, "hana", "Ploërmel") == [], "a refused write indexes nothing"
 
 
 async def test_conversations_the_index_lacks_are_indexed_when_the_server_starts(

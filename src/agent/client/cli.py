@@ -46,6 +46,12 @@ SEARCH_ROUTE = "/chatbot/search"
 SEARCH_HITS = 100
 """Messages ``threads --search`` asks for, to list the conversations they are in."""
 
+TITLE_SCAN = 1000
+"""``threads --search`` matches the titles of at most this many of the newest threads."""
+
+TITLE_PAGE = 100
+"""Threads read per request while matching titles (metadata only, not their messages)."""
+
 AUTOMATIC = "automatic: the language you write"
 """How a thread without a set language and without a reply yet is described."""
 
@@ -366,10 +372,36 @@ def _search(client: SyncLangGraphClient, words: str, limit: int) -> list[dict[st
     return [dict(hit) for hit in cast(dict[str, Any], answer)["hits"]]
 
 
+def _newest(client: SyncLangGraphClient) -> list[dict[str, Any]]:
+    """Return the id, metadata and update time of the newest :data:`TITLE_SCAN` threads at most."""
+    found: list[dict[str, Any]] = []
+    for offset in range(0, TITLE_SCAN, TITLE_PAGE):
+        batch = client.threads.search(
+            limit=TITLE_PAGE,
+            offset=offset,
+            sort_by="updated_at",
+            sort_order="desc",
+            select=["thread_id", "metadata", "updated_at"],
+        )
+        found += [dict(t) for t in batch]
+        if len(batch) < TITLE_PAGE:
+            break
+    return found
+
+
 def _found_threads(client: SyncLangGraphClient, words: str, limit: int) -> list[dict[str, Any]]:
-    """Return the threads holding the words, newest match first, at most ``limit``."""
-    ids = list(dict.fromkeys(hit["thread_id"] for hit in _search(client, words, SEARCH_HITS)))
-    return [dict(client.threads.get(thread_id)) for thread_id in ids[:limit]]
+    """Return the threads whose title or a message holds every word, last updated first.
+
+    Messages are searched by the server (``chatbot search``); titles, which it
+    does not index, here (of the newest :data:`TITLE_SCAN`), as the chat page
+    matches the titles it lists.
+    """
+    newest = _newest(client)
+    ids = dict.fromkeys(hit["thread_id"] for hit in _search(client, words, SEARCH_HITS))
+    ids.update(dict.fromkeys(t["thread_id"] for t in newest if conversations.matches(t, words)))
+    rank = {t["thread_id"]: place for place, t in enumerate(newest)}
+    ordered = sorted(ids, key=lambda thread_id: rank.get(thread_id, len(rank)))
+    return [dict(client.threads.get(thread_id)) for thread_id in ordered[:limit]]
 
 
 @app.command("search")
@@ -415,8 +447,8 @@ def threads(
         typer.Option(
             "--search",
             "-s",
-            help="Only threads with a message that holds all these words (searched by the "
-            "server, as `chatbot search`).",
+            help="Only threads whose title, or one of whose messages, holds all these words "
+            "(messages searched by the server, as `chatbot search`).",
         ),
     ] = None,
 ) -> None:

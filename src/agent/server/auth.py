@@ -40,6 +40,7 @@ from agent.server.tokens import (
     auth_secret,
     authenticate_header,
 )
+from agent.server.written_threads import writing_as
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def owner_filter(identity: str, value: Any) -> dict[str, str]:
 @auth.on
 async def only_own(ctx: Auth.types.AuthContext, value: Any) -> dict[str, str] | None:
     """Scope threads, runs and crons to their owner (everything not handled more specifically)."""
+    writing_as(ctx.user.identity)  # an import, update or copy is indexed for search as theirs
     if SECRET is None:
         return None
     return owner_filter(ctx.user.identity, value)

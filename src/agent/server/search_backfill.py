@@ -6,7 +6,9 @@ turn), has no rows until its next turn; at start-up the server indexes every
 stored thread that has none, in the background, one thread at a time, from
 its latest state (the current branch), for the owner its checkpoints name.
 A thread with rows is left to its chores, so after the first start this
-costs one query.
+costs one query. A thread imported, updated or copied while the server runs
+is indexed as it is written (``agent.server.written_threads``), through
+:func:`index_thread`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,36 @@ OWNER_KEY = "langgraph_auth_user_id"
 """Checkpoint metadata that names whom a thread's turns were run for."""
 
 
+def _graph_of(saver: Any) -> Any:
+    from agent.graph import builder
+
+    return builder.compile(checkpointer=saver)
+
+
+async def index_thread(saver: Any, thread_id: str, owner: str, graph: Any | None = None) -> bool:
+    """Make the index hold ``thread_id``'s current branch, for ``owner``; return whether it has any.
+
+    A branch without messages (an update that cleared them) leaves no rows.
+
+    Args:
+        saver: The open saver (its database holds the index).
+        thread_id: The thread to index.
+        owner: Whose conversation it is (their searches find it).
+        graph: The graph compiled with ``saver``, to read the thread's state;
+            by default the chatbot's.
+    """
+    index = search.index_for(saver)
+    if index is None:
+        return False
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+    state = await (graph or _graph_of(saver)).aget_state(config)
+    if state.created_at is None:  # nothing stored yet (a thread created empty)
+        return False
+    entries = search_entries((state.values or {}).get("messages", []))
+    await index.update(owner, thread_id, entries)
+    return bool(entries)
+
+
 async def backfill(saver: Any, graph: Any | None = None) -> int:
     """Index every stored thread without rows in the search index; return how many.
 
@@ -38,22 +70,15 @@ async def backfill(saver: Any, graph: Any | None = None) -> int:
     index = search.index_for(saver)
     if index is None:
         return 0
-    if graph is None:
-        from agent.graph import builder
-
-        graph = builder.compile(checkpointer=saver)
+    graph = graph or _graph_of(saver)
     threads = await saver.athreads()
     indexed = await index.indexed_threads()
     done = 0
     for thread_id, metadata in threads:
         if thread_id in indexed:
             continue
-        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-        state = await graph.aget_state(config)
-        entries = search_entries((state.values or {}).get("messages", []))
-        if entries:
-            owner = str(metadata.get(OWNER_KEY) or LOCAL_USER)
-            await index.update(owner, thread_id, entries)
+        owner = str(metadata.get(OWNER_KEY) or LOCAL_USER)
+        if await index_thread(saver, thread_id, owner, graph):
             done += 1
         await asyncio.sleep(0)  # one thread at a time: requests go first
     if done:

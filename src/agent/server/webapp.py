@@ -46,6 +46,7 @@ from agent.server.thread_deletion import ForgetWithDeletedThreads
 from agent.server.tokens import auth_secret, authenticate_header
 from agent.server.validation import RunInputValidation
 from agent.server.web.routes import chat_routes, favicon_route
+from agent.server.written_threads import IndexThreadsWrittenWithoutATurn
 from agent.storage import search
 from agent.storage.checkpointer import checkpointer, describe
 
@@ -186,6 +187,7 @@ app = Starlette(
         Middleware(RunInputValidation),
         Middleware(KeepTurnsOfDeletedRuns),
         Middleware(ForgetWithDeletedThreads),
+        Middleware(IndexThreadsWrittenWithoutATurn),
     ],
     lifespan=lifespan,
 )
