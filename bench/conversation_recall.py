@@ -56,9 +56,11 @@ language, phrased differently from the original words:
   trip to a place never mentioned, and the plan question about another
   user's place (that user's conversation exists on the server and holds the
   place, so a search that ignored whose it is would find it): **invented**
-  when the reply neither says it does not know or remember nor asks
-  (``invents`` of :mod:`bench.multilingual` plus :data:`DONT_REMEMBER`);
-  **other user** when it names the other user's day.
+  when the reply names a number or a quoted name the question did not, or
+  else neither says it does not know or remember, nor asks, nor declines
+  (``invents`` of :mod:`bench.multilingual` plus :data:`DONT_REMEMBER` and
+  :data:`DECLINES`: see :func:`invented`); **other user** when it names the
+  other user's day.
 
 The closing turn's reply is the model's own, so it is not fixed; it is in the
 JSON with the rest.
@@ -79,6 +81,7 @@ and prompt size).
     .venv/bin/python -m bench.conversation_recall --people 2      # 2 people a language
     .venv/bin/python -m bench.conversation_recall --languages ko,en --verbose
     .venv/bin/python -m bench.conversation_recall --held-out      # report only
+    .venv/bin/python -m bench.conversation_recall --rejudge bench/results/X.json  # judge again
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import secrets
 import signal
 import statistics
@@ -813,6 +817,27 @@ DONT_REMEMBER = (
 )
 """Phrases of a reply that says it does not remember, beside ``bench.multilingual.DONT_KNOW``."""
 
+DECLINES = re.compile(
+    r"\b(?:not|no|never|cannot|sorry)\b|n't"
+    r"|\bne\b|\bn'|\bpas\b|\bjamais\b"
+    r"|\bnunca\b|\blo siento\b"
+    r"|\bnicht\b|\bnie\b|\bkein|\bleider\b"
+    r"|않|없|못|죄송"
+    r"|ません|ない|申し訳"
+)
+"""A reply that says no, in any of the six languages ("no", "pas", "nicht", "않", "ません").
+
+Read on a folded reply. Not enough alone: a reply that names a value counts as
+inventing whatever it denies (:func:`invented`).
+"""
+
+NAMED = re.compile(
+    r"\d+|\"[^\"]+\"|“[^”]+”|„[^“”]+[“”]|«[^»]+»|‹[^›]+›|「[^」]+」|『[^』]+』|(?<!\w)'[^']+'(?!\w)"
+)
+"""A number, or a name in quotes, in a reply: what an invented answer names."""
+
+_QUOTES = "\"“”„«»‹›「」『』' "
+
 MEASURES = {
     "answered": ("questions about an earlier conversation answered from it", ">= 80%"),
     "invented": ("questions about a conversation that never happened answered anyway", "<= 10%"),
@@ -917,6 +942,25 @@ def names(reply: str, answers: tuple[str, ...]) -> bool:
     )
 
 
+def names_something(reply: str, question: str) -> bool:
+    """Tell whether ``reply`` names a number or a quoted name that ``question`` does not."""
+    asked = folded(question)
+    return any(folded(found.group().strip(_QUOTES)) not in asked for found in NAMED.finditer(reply))
+
+
+def invented(reply: str, question: str) -> bool:
+    """Tell whether a reply to a question about something never said makes it up.
+
+    It does when it names a number or a quoted name the question did not
+    ("「屋久島料理」です", "2026年12月7日に"); else when it neither says it does
+    not know or remember, nor asks, nor declines: "영덕에 갔을 때는 몇 년
+    전이었어요" invents, "Je ne peux pas vous conseiller de restaurants" does not.
+    """
+    if names_something(reply, question):
+        return True
+    return not (says_it_does_not_remember(reply) or DECLINES.search(folded(reply)))
+
+
 def says_it_does_not_remember(reply: str) -> bool:
     """Tell whether a reply says it does not know or remember, or asks (``invents`` is False)."""
     lowered = folded(reply).replace("\u2019", "'")
@@ -983,9 +1027,9 @@ def judge(tally: Tally, question: Question, reply: str) -> dict[str, Any]:
         used = names(reply, question.answers)
         tally.count("deleted_used", used)
         return {"deleted_used": used}
-    invented = not says_it_does_not_remember(reply)
-    tally.count("invented", invented)
-    judged: dict[str, Any] = {"invented": invented}
+    made_up = invented(reply, question.text)
+    tally.count("invented", made_up)
+    judged: dict[str, Any] = {"invented": made_up}
     if question.kind == "other_user":
         leaked = names(reply, question.answers)
         tally.count("other_user", leaked)
@@ -1235,6 +1279,42 @@ def write(out: Path, facts: dict[str, Any], tallies: dict[str, Tally], log: list
     return stem
 
 
+def rejudge(path: Path) -> Path:
+    """Judge the replies of a results file again with today's judge; write ``*-rejudged.md``.
+
+    The replies, prompts and timings are the file's; the search checks
+    (``indexed``, ``isolated``) are taken as they were counted.
+    """
+    results = json.loads(path.read_text())
+    tallies: dict[str, Tally] = {}
+    for person in results["people_log"]:
+        tally = tallies.setdefault(person["language"], Tally())
+        for turn in person["turns"]:
+            if "question" not in turn:
+                continue
+            asked = Question(turn["question"], turn["said"], tuple(turn["expected"]))
+            judge(tally, asked, turn["reply"])
+            tally.first_token_ms.append(turn["first_token_ms"])
+            tally.prompt_chars.append(turn["prompt_chars"])
+            tally.prompt_tokens.append(turn["prompt_tokens"])
+    for name, tally in tallies.items():
+        for measure in ("indexed", "isolated"):
+            tally.hits[measure] = results["measures"][name]["hits"][measure]
+            tally.cases[measure] = results["measures"][name]["cases"][measure]
+    judged_at = git("rev-parse", "--short", "HEAD")
+    page = markdown(results, tallies, sum_of(tallies)).replace(
+        "\n\n|",
+        f"\n\nJudged again at `{judged_at}` (`python -m bench.conversation_recall --rejudge`): "
+        "the replies are the run's, the judge is today's.\n\n|",
+        1,
+    )
+    out = path.with_name(f"{path.stem}-rejudged.md")
+    out.write_text(page)
+    print("\n".join(table({**tallies, "all": sum_of(tallies)})))
+    print(summary_line(sum_of(tallies)))
+    return out
+
+
 def main() -> None:
     """Start a dev server with the embedded model, run the chosen people, stop it; report."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -1250,7 +1330,13 @@ def main() -> None:
     parser.add_argument("--remember", action="store_true", help="memory of facts on")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
     parser.add_argument("--verbose", action="store_true", help="print every question's reply")
+    parser.add_argument(
+        "--rejudge", type=Path, help="judge a results JSON's replies again (no model, no server)"
+    )
     args = parser.parse_args()
+    if args.rejudge:
+        print(f"wrote {rejudge(args.rejudge)}")
+        return
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the server below
     people_set = HELD_OUT_SET if args.held_out else TUNING
     codes = args.languages.split(",")

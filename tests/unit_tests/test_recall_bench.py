@@ -17,6 +17,7 @@ from bench.conversation_recall import (
     day_answers,
     earlier_conversations,
     fill,
+    invented,
     judge,
     names,
     questions,
@@ -158,6 +159,47 @@ def test_a_reply_that_does_not_remember_is_not_invented(
     reply: str, remembers_nothing: bool
 ) -> None:
     assert says_it_does_not_remember(reply) is remembers_nothing
+
+
+@pytest.mark.parametrize(
+    ("reply", "question", "made_up"),
+    [
+        (
+            "통영에서 추천해 드린 식당은 '바다마루'입니다.",
+            "통영 여행 때 추천해 준 식당이 어디였죠?",
+            True,
+        ),
+        (
+            "죄송합니다, 저는 당신의 정보를 가지고 있지 않습니다.",
+            "제가 삼척에 언제 간다고 했었죠?",
+            False,
+        ),
+        ("삼척에 갔을 때는 몇 년 전이었어요.", "제가 삼척에 언제 간다고 했었죠?", True),
+        (
+            "その日は2026年12月7日に松江へ行くと話しました。",
+            "私が松江へ行くのはいつでしたっけ？",
+            True,
+        ),
+        ("松江のお店はおすすめしていません。", "松江でおすすめしてくれたお店は？", False),
+        ("Je ne peux pas vous conseiller de restaurants.", "Quel restaurant pour Quimper ?", False),
+        ("Je ne vous ai pas encore dit que je vais à Quimper.", "Je vais à Quimper quand ?", False),
+        ("Para Teruel, te recomiendo «El Molino».", "¿Qué restaurante para Teruel?", True),
+        (
+            "Ich habe dir für Wismar den „Ratskeller“ empfohlen.",
+            "Welches Restaurant in Wismar?",
+            True,
+        ),
+        ("Du fährst am 12. nach Wismar.", "Wann wollte ich nach Wismar fahren?", True),
+        ("I'm sorry, I don't have any information about Whitby.", "Which café in Whitby?", False),
+        ("You are going to Whitby to see a friend.", "When am I going to Whitby?", True),
+        ("「Whitby」の話は聞いていません。", "「Whitby」のお店は？", False),
+    ],
+)
+def test_an_answer_that_names_a_value_or_says_no_nothing_is_judged_as_such(
+    reply: str, question: str, made_up: bool
+) -> None:
+    """A value named is made up whatever it denies; a plain no in any language is not."""
+    assert invented(reply, question) is made_up
 
 
 def test_the_judge_counts_each_kind_of_question() -> None:
