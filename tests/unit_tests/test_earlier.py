@@ -69,6 +69,32 @@ def test_a_message_about_nothing_said_before_finds_nothing(message: str) -> None
     assert relevant(EARLIER, message) == []
 
 
+@pytest.mark.parametrize(
+    ("message", "thread"),
+    [
+        ("통영 여행 때 추천해 준 식당이 어디였죠?", None),  # "recommend" only: not the novel
+        ("지난번에 추천해 준 소설이 뭐였죠?", "t1"),
+        ("Quel restaurant m'as-tu conseillé pour mon voyage à Brive ?", "t3"),  # Brive, voyage
+        ("Which restaurant did you recommend for my trip to Whitby?", None),
+        ("Which novel did you recommend to me?", "t6"),
+    ],
+)
+def test_an_exchange_must_hold_most_of_what_the_message_shares_with_any(
+    message: str, thread: str | None
+) -> None:
+    """Sharing one word of two ("recommend") is chance; the trip's place was never said."""
+    history = [
+        *EARLIER,
+        Exchange("t6", "2026-12-06T10:00:00", "Could you recommend a novel?", "Try 'Kokoro'."),
+        Exchange("t7", "2026-12-06T11:00:00", "I fly to Oslo next week.", "Have a good trip!"),
+        Exchange("t8", "2026-12-06T12:00:00", "다음 주에 여행 가요.", "즐거운 여행 되세요!"),
+    ]
+    found = relevant(history, message)
+    assert [e.thread_id for e in found][:1] == ([thread] if thread else [])
+    if thread is None:
+        assert found == []
+
+
 def test_pairs_stay_within_words_in_any_script() -> None:
     assert word_grams("Ça va") == {"ca", "va"}
     assert word_grams("소설이 뭐") == {"소설", "설이", "뭐"}

@@ -183,7 +183,7 @@ def test_a_reply_that_does_not_remember_is_not_invented(
         ("松江のお店はおすすめしていません。", "松江でおすすめしてくれたお店は？", False),
         ("Je ne peux pas vous conseiller de restaurants.", "Quel restaurant pour Quimper ?", False),
         ("Je ne vous ai pas encore dit que je vais à Quimper.", "Je vais à Quimper quand ?", False),
-        ("Para Teruel, te recomiendo «El Molino».", "¿Qué restaurante para Teruel?", True),
+        ("Para Alcañiz, te recomiendo «El Molino».", "¿Qué restaurante para Alcañiz?", True),
         (
             "Ich habe dir für Wismar den „Ratskeller“ empfohlen.",
             "Welches Restaurant in Wismar?",

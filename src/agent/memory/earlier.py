@@ -51,6 +51,14 @@ MIN_SHARED = 2.0
 ANCHOR_LETTERS = 4
 """Letters of an alphabetic word an exchange must share with the message (see :func:`anchors`)."""
 
+MIN_COVERED = 0.5
+"""Share of the message's words found in earlier exchanges that a shown one must hold (more than).
+
+A question about a restaurant recommended for a trip never mentioned shares
+"recommend" with a novel's recommendation and nothing else: that exchange
+holds one of the two words any exchange holds, and is not shown.
+"""
+
 SPAN_WORDS = 4
 SPAN_CHARS = 8
 """The longest value, in words (or characters without spaces), a forgotten fact is looked for as."""
@@ -156,16 +164,20 @@ def relevant(
     Each n-gram of the message an exchange holds counts by how rare it is
     among ``exchanges`` (inverse document frequency), in units of an n-gram
     only one of them holds; an exchange is kept from :data:`MIN_SHARED` units,
-    and only if it shares one of the message's :func:`anchors` and is
+    and only if it shares one of the message's :func:`anchors`, holds more
+    than :data:`MIN_COVERED` of the message's words that any exchange holds
+    (a word: its anchors; unspaced scripts make a run one word), and is
     ``allowed`` (asked of the best ones only, in order).
     """
     asked = word_grams(message)
     if not asked or not exchanges:
         return []
     anchored = anchors(message)
+    words = [found for word in fold(message).split() if (found := anchors(word))]
+    shared_anchors = [_held(anchored, exchange.text) for exchange in exchanges]
     held = [
-        _held(asked, exchange.text) if _held(anchored, exchange.text) else set()
-        for exchange in exchanges
+        _held(asked, exchange.text) if shared else set()
+        for exchange, shared in zip(exchanges, shared_anchors, strict=True)
     ]
     frequency = Counter(gram for grams in held for gram in grams & asked)
     rarest = math.log((len(held) + 1) / 1.5)
@@ -176,10 +188,14 @@ def relevant(
     scored.sort(key=lambda item: (-item[0], item[1]))  # ties: the newer first
     if scored:
         logger.debug("Earlier conversations: best score %.2f", scored[0][0])
+    words_held = [{n for n, word in enumerate(words) if word & shared} for shared in shared_anchors]
+    known = set().union(*words_held)
     chosen: list[Exchange] = []
     for score, number in scored:
         if score < MIN_SHARED or len(chosen) == kept:
             break
+        if len(words_held[number]) <= MIN_COVERED * len(known):
+            continue
         if allowed(exchanges[number]):
             chosen.append(exchanges[number])
     return chosen
