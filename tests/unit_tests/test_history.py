@@ -75,3 +75,31 @@ def test_nothing_goes_before_a_conversation_that_does_not_fit() -> None:
     assert not any(isinstance(m, HumanMessage) for m in prompt), (
         "the graph then says it is too long"
     )
+
+
+def test_a_long_thread_keeps_the_start_of_its_prompt_for_several_turns() -> None:
+    # The embedded model's server reuses what it read of a prompt's start; dropping the
+    # oldest turn at every turn made each reply of a long thread read its whole prompt.
+    system = SystemMessage("Be brief.")
+    budget = 600  # about 13 turns, as the default budget holds about 20 of a chat's turns
+    starts, overflowing = [], 0
+    for turns in range(1, 80):
+        history = [*conversation(turns), HumanMessage(f"question {turns}")]
+        prompt = build_prompt(history, system=system, max_tokens=budget)
+        assert count_tokens(prompt) <= budget
+        assert isinstance(prompt[1], HumanMessage)
+        assert prompt[1:] == history[-len(prompt[1:]) :], "not the newest messages, in order"
+        overflowing += len(prompt) - 1 < len(history)
+        starts.append(prompt[1].content)
+    moves = sum(1 for before, after in zip(starts, starts[1:], strict=False) if before != after)
+    assert overflowing > 40
+    assert moves <= overflowing // 3, f"the prompt's start moved {moves} times in {overflowing}"
+
+
+def test_a_prompt_that_moved_its_start_still_shows_most_of_what_fits() -> None:
+    system = SystemMessage("Be brief.")
+    budget = 300
+    for turns in range(10, 60):
+        history = [*conversation(turns), HumanMessage(f"question {turns}")]
+        prompt = build_prompt(history, system=system, max_tokens=budget)
+        assert count_tokens(prompt) > budget // 2, f"turn {turns} kept too little of the history"

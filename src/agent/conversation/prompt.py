@@ -25,6 +25,10 @@ from agent.conversation.prompts import (
 TokenCounter = Callable[[Sequence[BaseMessage]], int]
 """Counts the tokens a list of messages takes in a prompt."""
 
+DROP_SHARE = 3
+"""Once the history overflows its room, the oldest turns go until it fills at most all but
+1/``DROP_SHARE`` of it (see :func:`stable_start`)."""
+
 
 def content_text(content: Any) -> str:
     """Return the text of message content: a string, or a list of text parts (others skipped)."""
@@ -126,11 +130,12 @@ def build_prompt(
     ``beside_newest`` goes just before the newest message. Everything counts
     against ``max_tokens``. The kept history starts on a human message, so the
     model never sees a reply without the question it answers; a message is
-    never cut in half.
+    never cut in half. Where it starts moves in steps (:func:`stable_start`).
     """
     extra = [*before, *beside_newest]
+    room = max_tokens - count([system, *extra])
     trimmed = trim_messages(
-        [system, *history],
+        [system, *history[stable_start(history, room, count) :]],
         max_tokens=max_tokens - (count(extra) if extra else 0),
         token_counter=count,
         strategy="last",
@@ -144,3 +149,26 @@ def build_prompt(
     ):
         return kept  # nothing of the conversation fits: no example without it
     return [kept[0], *before, *kept[1:-1], *beside_newest, kept[-1]]
+
+
+def stable_start(history: Sequence[BaseMessage], room: int, count: TokenCounter) -> int:
+    """Return where the kept history starts: the same from one turn to the next, but in steps.
+
+    Replayed message by message: each time the history outgrows ``room``, its
+    oldest turns go until it fills at most all but 1/:data:`DROP_SHARE` of it.
+    Dropping only what no longer fits moved the prompt's start at every turn
+    of a long thread, so the embedded model read its whole prompt again at
+    every reply (issue 27); now the start moves once every few turns, and
+    depends only on the history, so every turn in between finds it cached.
+    """
+    sizes = [count([message]) for message in history]
+    settled = room - room // DROP_SHARE
+    start = total = 0
+    for end, size in enumerate(sizes):
+        total += size
+        if total <= room:
+            continue
+        while start < end and (total > settled or not isinstance(history[start], HumanMessage)):
+            total -= sizes[start]
+            start += 1
+    return start
