@@ -130,6 +130,10 @@ class Entry:
     text: str
 
 
+Period = tuple[datetime, datetime]
+"""From a moment (included) to another (excluded), each with its time zone."""
+
+
 @dataclass(frozen=True)
 class Indexed:
     """A message as the index holds it: where it is in its thread, who said it, and when."""
@@ -249,8 +253,13 @@ class SearchIndex(ABC):
     @abstractmethod
     async def _find(self, query: Query, user_id: str | None) -> list[dict[str, Any]]: ...
 
-    async def elsewhere(self, user_id: str, thread_id: str, limit: int) -> list[Indexed]:
-        """Return ``user_id``'s newest ``limit`` messages of threads other than ``thread_id``."""
+    async def elsewhere(
+        self, user_id: str, thread_id: str, limit: int, between: Period | None = None
+    ) -> list[Indexed]:
+        """Return ``user_id``'s newest ``limit`` messages of threads other than ``thread_id``.
+
+        With ``between``, only those written from its start (included) to its end (excluded).
+        """
         await self.setup()
         return [
             Indexed(
@@ -261,12 +270,12 @@ class SearchIndex(ABC):
                 text=str(row["text"]),
                 at=_iso(row["at"]),
             )
-            for row in await self._elsewhere(user_id, thread_id, limit)
+            for row in await self._elsewhere(user_id, thread_id, limit, between)
         ]
 
     @abstractmethod
     async def _elsewhere(
-        self, user_id: str, thread_id: str, limit: int
+        self, user_id: str, thread_id: str, limit: int, between: Period | None
     ) -> list[dict[str, Any]]: ...
 
     @abstractmethod
@@ -356,6 +365,12 @@ ORDER BY m.rowid DESC LIMIT ?
 SQLITE_ELSEWHERE = """
 SELECT m.thread_id, m.message_id, m.position, m.role, m.text, m.at FROM search_messages AS m
 WHERE m.user_id = ? AND m.thread_id != ?
+  AND EXISTS (SELECT 1 FROM checkpoints AS c WHERE c.thread_id = m.thread_id)
+ORDER BY m.rowid DESC LIMIT ?
+"""
+SQLITE_ELSEWHERE_BETWEEN = """
+SELECT m.thread_id, m.message_id, m.position, m.role, m.text, m.at FROM search_messages AS m
+WHERE m.user_id = ? AND m.thread_id != ? AND m.at >= ? AND m.at < ?
   AND EXISTS (SELECT 1 FROM checkpoints AS c WHERE c.thread_id = m.thread_id)
 ORDER BY m.rowid DESC LIMIT ?
 """
@@ -461,12 +476,16 @@ class SqliteSearchIndex(SearchIndex):
             rows = await cursor.fetchall()
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
-    async def _elsewhere(self, user_id: str, thread_id: str, limit: int) -> list[dict[str, Any]]:
+    async def _elsewhere(
+        self, user_id: str, thread_id: str, limit: int, between: Period | None
+    ) -> list[dict[str, Any]]:
         columns = ("thread_id", "message_id", "position", "role", "text", "at")
-        async with (
-            self.lock,
-            self.conn.execute(SQLITE_ELSEWHERE, (user_id, thread_id, limit)) as cursor,
-        ):
+        params: tuple[str | int, ...] = (user_id, thread_id, limit)
+        sql = SQLITE_ELSEWHERE
+        if between is not None:
+            start, end = (moment.astimezone(UTC).isoformat() for moment in between)
+            sql, params = SQLITE_ELSEWHERE_BETWEEN, (user_id, thread_id, start, end, limit)
+        async with self.lock, self.conn.execute(sql, params) as cursor:
             rows = await cursor.fetchall()
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
@@ -564,6 +583,13 @@ POSTGRES_OWNER = "AND m.user_id = %(user_id)s"
 POSTGRES_ELSEWHERE = """
 SELECT m.thread_id, m.message_id, m.position, m.role, m.text, m.at FROM search_messages AS m
 WHERE m.user_id = %(user_id)s AND m.thread_id != %(thread_id)s
+  AND EXISTS (SELECT 1 FROM checkpoints AS c WHERE c.thread_id = m.thread_id)
+ORDER BY m.id DESC LIMIT %(limit)s
+"""
+POSTGRES_ELSEWHERE_BETWEEN = """
+SELECT m.thread_id, m.message_id, m.position, m.role, m.text, m.at FROM search_messages AS m
+WHERE m.user_id = %(user_id)s AND m.thread_id != %(thread_id)s
+  AND m.at >= %(start)s AND m.at < %(end)s
   AND EXISTS (SELECT 1 FROM checkpoints AS c WHERE c.thread_id = m.thread_id)
 ORDER BY m.id DESC LIMIT %(limit)s
 """
@@ -720,13 +746,16 @@ class PostgresSearchIndex(SearchIndex):
                 rows = await (await conn.execute(sql, params)).fetchall()
         return [dict(row) for row in rows]
 
-    async def _elsewhere(self, user_id: str, thread_id: str, limit: int) -> list[dict[str, Any]]:
-        params = {"user_id": user_id, "thread_id": thread_id, "limit": limit}
+    async def _elsewhere(
+        self, user_id: str, thread_id: str, limit: int, between: Period | None
+    ) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"user_id": user_id, "thread_id": thread_id, "limit": limit}
+        sql = POSTGRES_ELSEWHERE
+        if between is not None:
+            sql = POSTGRES_ELSEWHERE_BETWEEN
+            params |= {"start": between[0], "end": between[1]}
         async with self.pool.connection() as conn:
-            return [
-                dict(row)
-                for row in await (await conn.execute(POSTGRES_ELSEWHERE, params)).fetchall()
-            ]
+            return [dict(row) for row in await (await conn.execute(sql, params)).fetchall()]
 
     async def _titles(self, thread_ids: Sequence[str]) -> dict[str, str]:
         if not thread_ids:
