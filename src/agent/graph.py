@@ -127,7 +127,7 @@ def build_graph(
             recent = unsummarized(messages, summary.through)
             if said_in.needs_restating:
                 recent = remind_language(recent, language)
-            earlier = await earlier_said(runtime.store, thread, newest)
+            earlier = await earlier_said(runtime.store, thread, newest, said_in.written or language)
             tokens = await counter(count, [system, *recent])
             prompt = compose(system, recent, context, tokens, language, earlier)
             if not any(isinstance(message, HumanMessage) for message in prompt):

@@ -178,8 +178,12 @@ def compose(
     )
 
 
-async def earlier_said(store: BaseStore | None, thread: Thread, newest: str) -> list[BaseMessage]:
+async def earlier_said(
+    store: BaseStore | None, thread: Thread, newest: str, language: str | None = None
+) -> list[BaseMessage]:
     """Return what the user's earlier conversations said that ``newest`` asks about, if any.
+
+    ``newest`` is read in ``language`` for a past day or week it names.
 
     Read from the search index in the database the server's saver holds open,
     leaving out what the user forgot (the markers in ``store``); nothing when
@@ -188,7 +192,7 @@ async def earlier_said(store: BaseStore | None, thread: Thread, newest: str) -> 
     if not thread.remembering:
         return []
     index = search.open_index()
-    return await earlier.recalled(index, store, thread.user_id, thread.thread_id, newest)
+    return await earlier.recalled(index, store, thread.user_id, thread.thread_id, newest, language)
 
 
 async def counter(count: TokenCounter | None, messages: Sequence[BaseMessage]) -> TokenCounter:

@@ -229,3 +229,47 @@ async def test_a_forgotten_fact_never_comes_back_through_an_earlier_conversation
     assert "Foix" in earlier_note(await say("q1", "Tu te souviens de l'Ariège ?"))
     await deletions.mark_forgotten(store, "ana", [Fact("location", "Foix")])
     assert "Foix" not in earlier_note(await say("q2", "Tu te souviens de l'Ariège ?"))
+
+
+async def test_a_question_about_a_past_day_is_shown_that_days_conversations(
+    saver: SqliteSaver | PostgresSaver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, time, timedelta
+
+    from agent import graph as graph_module
+
+    ANSWERS["Peux-tu me conseiller un roman sur la mer ?"] = "Lis « Le Phare d'Ouessant »."
+    ANSWERS["오늘 등산 갈 만한 곳 있어요?"] = "북한산 어때요?"
+    ANSWERS["Wie koche ich Linsensuppe?"] = "Mit Kreuzkümmel."
+    model = RecordingChatModel(reply=answer)
+    graph = build_graph(lambda _context: model).compile(checkpointer=saver, store=InMemoryStore())
+    context = Context(remember=True)
+    today = datetime.now().astimezone().date()
+
+    def noon(days_ago: int) -> str:
+        local = datetime.combine(today - timedelta(days=days_ago), time(12)).astimezone()
+        return local.astimezone(UTC).isoformat()
+
+    async def say(thread_id: str, text: str, days_ago: int = 0) -> list[BaseMessage]:
+        when = noon(days_ago) if days_ago else None
+        monkeypatch.setattr(graph_module, "instant", lambda: when or datetime.now(UTC).isoformat())
+        await graph.ainvoke(user(text), config_of(thread_id, "ana"), context=context)
+        await housekeeping.drained()  # the chores index the turn as said when it began
+        return [p for p in model.prompts if message_text(p[-1]) == text][-1]
+
+    await say("novel", "Peux-tu me conseiller un roman sur la mer ?", days_ago=1)
+    await say("hike", "오늘 등산 갈 만한 곳 있어요?", days_ago=1)
+    await say("soup", "Wie koche ich Linsensuppe?", days_ago=3)
+
+    yesterday = earlier_note(await say("q1", "De quoi avons-nous parlé hier ?"))
+    assert "Le Phare d'Ouessant" in yesterday and "북한산" in yesterday
+    assert "Linsensuppe" not in yesterday, "another day's conversation"
+    korean = earlier_note(await say("q2", "어제 우리 무슨 얘기 했지?"))
+    assert "북한산" in korean and "Linsensuppe" not in korean
+    assert earlier_note(await say("q3", "Ich bin gestern umgezogen.")) == "", (
+        "a statement that names a day shares nothing with that day's conversations"
+    )
+    unasked = earlier_note(await say("q4", "Tell me what we talked about yesterday"))
+    assert "Le Phare" not in unasked and "북한산" not in unasked, (
+        "no question mark: not a question about the day"
+    )

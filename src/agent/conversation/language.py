@@ -75,6 +75,9 @@ All of lingua's 75 languages take about 20 s and 900 MB to load; these 16 take
 3 to 6 s and about 390 MB here; the seven of issue 20 alone, 3 s and 160 MB.
 """
 
+NAMES = tuple(language.name.title() for language in LANGUAGES)
+"""The detected languages' names, as a turn's reply language names them."""
+
 MIN_CONFIDENCE = 0.25
 """Lowest lingua confidence (0 to 1) of the top language for it to count."""
 

@@ -13,6 +13,14 @@ message, so the prompt's start (system prompt, conversation) stays what the
 model server has read. A turn that asks about nothing said before finds
 nothing, and its prompt is exactly as without this module.
 
+A message that names a past day or week ("yesterday", 어제, 先週, avant-hier:
+``conversation.dates``) is first ranked against that period's exchanges
+alone; a question about the period that shares no word with them ("what
+did we talk about yesterday?") is shown the opening exchange of each of its
+conversations (at most :data:`DAY_KEPT`). Only a question (it ends with a
+question mark, in any script) gets those, so a statement that names a day
+("I moved last week") adds nothing it does not share words with.
+
 Only the user's own conversations are read, never the one in progress
 (what it shows is already in the prompt), and a deleted conversation never
 (its rows go with it, and rows of a thread without checkpoints are never
@@ -21,6 +29,7 @@ read).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
@@ -28,10 +37,12 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.store.base import BaseStore
 
+from agent.conversation import dates
 from agent.conversation.likeness import fold
 from agent.conversation.prompts import EARLIER_SAID
 from agent.memory import deletions
@@ -44,6 +55,12 @@ LOOKED_AT = 400
 
 KEPT = 2
 """The most exchanges of earlier conversations a prompt shows."""
+
+DAY_KEPT = 3
+"""The most conversations of a named day or week a question about it is shown (their openings)."""
+
+QUESTION_MARKS = ("?", "？", "¿")
+"""What ends (or, in Spanish, opens) a question in the bot's languages."""
 
 MIN_SHARED = 2.0
 """How much of the newest message an exchange must share to be shown (see :func:`relevant`)."""
@@ -78,6 +95,8 @@ class Exchange:
     at: str
     said: str
     answered: str
+    position: int = 0
+    """Where the user's message is in its conversation (0: it opens it)."""
 
     @property
     def text(self) -> str:
@@ -148,7 +167,9 @@ def exchanges_of(messages: Sequence[Indexed]) -> list[Exchange]:
             if said.role != "user":
                 continue
             if after is not None and after.role == "assistant":
-                found.append(Exchange(said.thread_id, said.at, said.text, after.text))
+                found.append(
+                    Exchange(said.thread_id, said.at, said.text, after.text, said.position)
+                )
     found.sort(key=lambda exchange: exchange.at, reverse=True)
     return found
 
@@ -199,6 +220,31 @@ def relevant(
         if allowed(exchanges[number]):
             chosen.append(exchanges[number])
     return chosen
+
+
+def openings(
+    exchanges: Sequence[Exchange],
+    kept: int = DAY_KEPT,
+    allowed: Callable[[Exchange], bool] = lambda _exchange: True,
+) -> list[Exchange]:
+    """Return the first exchange of each conversation among ``exchanges``, newest conversation first.
+
+    An exchange is its conversation's first when no earlier one of it is
+    among ``exchanges`` (rows of a period may begin mid-conversation).
+    """
+    first: dict[str, Exchange] = {}
+    for exchange in exchanges:
+        known = first.get(exchange.thread_id)
+        if known is None or exchange.position < known.position:
+            first[exchange.thread_id] = exchange
+    newest = sorted(first.values(), key=lambda exchange: exchange.at, reverse=True)
+    return [exchange for exchange in newest if allowed(exchange)][:kept]
+
+
+def is_question(message: str) -> bool:
+    """Tell whether ``message`` is a question by its punctuation, in any of the bot's scripts."""
+    text = message.strip()
+    return text.endswith(QUESTION_MARKS) or text.startswith("¿")
 
 
 def spans(text: str) -> set[str]:
@@ -253,23 +299,40 @@ def section(exchanges: Sequence[Exchange]) -> list[BaseMessage]:
 
 
 async def recalled(
-    index: SearchIndex | None, store: BaseStore | None, user_id: str, thread_id: str, message: str
+    index: SearchIndex | None,
+    store: BaseStore | None,
+    user_id: str,
+    thread_id: str,
+    message: str,
+    language: str | None = None,
+    now: datetime | None = None,
 ) -> list[BaseMessage]:
     """Return what the user's earlier conversations said that ``message`` asks about, as turns.
 
-    An exchange that says a value the user forgot (or older than "forget
-    everything") is never shown. An index or store that fails to read leaves
-    it all out (logged): it never fails a turn.
+    ``message`` is read in ``language`` for a day or week it names (``now``:
+    the current time, by default the clock's). An exchange that says a value
+    the user forgot (or older than "forget everything") is never shown. An
+    index or store that fails to read leaves it all out (logged): it never
+    fails a turn.
     """
     if index is None:
         return []
+    days = await asyncio.to_thread(dates.days_named, message, language, now)
     try:
-        rows = await index.elsewhere(user_id, thread_id, LOOKED_AT)
         markers, everything = (
             await deletions.forgotten(store, user_id) if store is not None else (set(), "")
         )
+        allowed = not_forgotten(markers, everything)
+        if days is not None:
+            rows = await index.elsewhere(user_id, thread_id, LOOKED_AT, days.period())
+            of_days = exchanges_of(rows)
+            found = relevant(of_days, message, allowed=allowed)
+            if not found and is_question(message):
+                found = openings(of_days, allowed=allowed)
+            if found:
+                return section(found)
+        rows = await index.elsewhere(user_id, thread_id, LOOKED_AT)
     except Exception:
         logger.exception("Could not read the user's earlier conversations; answering without them")
         return []
-    found = relevant(exchanges_of(rows), message, allowed=not_forgotten(markers, everything))
-    return section(found)
+    return section(relevant(exchanges_of(rows), message, allowed=allowed))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -34,7 +35,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from agent import GRAPH_ID, chore_health, housekeeping, settings
-from agent.conversation import language
+from agent.conversation import dates, language
 from agent.models.endpoint import model_name, selected_kind
 from agent.models.local.launcher import embedded_model_server
 from agent.server.delta_history import forward_delta_history
@@ -60,6 +61,9 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
         settings.check_all()
         # Build the language detector now (a few seconds, in a thread), not on the first message.
         language.warm_up()
+        threading.Thread(
+            target=dates.warm_up, args=(language.NAMES,), name="dates", daemon=True
+        ).start()
         forward_delta_history()
         # Opened for the server's life: a wrong URI stops the server here with a clear
         # message, and the run-input checks look checkpoints up through it.
