@@ -133,3 +133,34 @@ async def test_a_reply_is_not_held_by_an_extraction_nor_loses_its_prompt_to_it(
     assert read_by_reply < prompt_tokens / 2, (
         f"the reply read {read_by_reply} tokens: its conversation's prompt was evicted"
     )
+
+
+async def test_an_extraction_finds_its_prompt_start_again_after_a_summary(model_url: str) -> None:
+    """Background work of two kinds shares one context: each keeps its prompt's start cached."""
+    instructions = {"role": "system", "content": SYSTEM}
+    summary = [
+        {"role": "system", "content": "Summarize the conversation in one line. " * 40},
+        {"role": "user", "content": "We spoke of rivers, then of bridges."},
+    ]
+    async with httpx.AsyncClient(timeout=300) as client:
+        await ask(
+            client,
+            model_url,
+            [instructions, {"role": "user", "content": "I keep bees."}],
+            purpose="memory",
+        )
+        await ask(client, model_url, summary, purpose="summary")
+        before = await read_so_far(client, model_url)
+        await ask(
+            client,
+            model_url,
+            [instructions, {"role": "user", "content": "I sail on Sundays."}],
+            purpose="memory",
+        )
+        after = await read_so_far(client, model_url)
+
+    prompt_tokens = 400
+    read = after["memory"] - before["memory"]
+    assert read < prompt_tokens / 2, (
+        f"the extraction read {read} tokens: the summary evicted its instructions"
+    )

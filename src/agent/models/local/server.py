@@ -32,6 +32,12 @@ bundled model): a memory extraction or a summary between two replies no longer m
 next reply read its whole prompt again."""
 
 
+BACKGROUND_CACHE_BYTES = 256 << 20
+"""The same for the background context: the memory extraction's long prompt start (its
+instructions and examples, about 600 tokens) survives a summary read between two
+extractions, and a summary's survives an extraction (a few states of about 30 MB)."""
+
+
 def compact_prompt_cache(capacity_bytes: int = PROMPT_CACHE_BYTES) -> Any:
     """Return a RAM prompt cache that keeps only what a chat needs of each state.
 
@@ -200,11 +206,13 @@ def replies_first(app: Any, llama_app: Any, proxy: Any, settings: Any) -> Contex
     """Give background work a context of its own and have it yield to replies (see ``scheduling``).
 
     The second ``Llama`` maps the same file, so it adds its context (about
-    110 MB at 4k tokens for the bundled 1.5B model), not a second copy of the weights.
+    110 MB at 4k tokens for the bundled 1.5B model), not a second copy of the weights,
+    and a prompt cache of its own (:data:`BACKGROUND_CACHE_BYTES`).
     """
     from agent.models.local.scheduling import FIGURES_PATH, Contexts, RepliesFirst, Scheduler
 
     background = proxy.load_llama_from_model_settings(settings)
+    background.set_cache(compact_prompt_cache(BACKGROUND_CACHE_BYTES))
     scheduler = Scheduler()
     contexts = Contexts(proxy, proxy(), background, scheduler)
     # The completion routes take the model through this function, by its module's name; the
