@@ -1,4 +1,4 @@
-"""The chores a thread's housekeeping does after a reply: index for search, warm up, fold, learn.
+"""The chores a thread's housekeeping does after a reply: index for search, warm up, learn, fold.
 
 :class:`Housework` holds what they work from; :mod:`agent.housekeeping`
 queues it, one entry per thread, off the reply's path. Each chore reads the
@@ -109,13 +109,13 @@ class Housework:
         return thread_store(self.store, self.thread.user_id, self.thread.thread_id)
 
     async def do(self, used: summaries.Summary) -> None:
-        """Index for search, warm up, fold (warming up after each summary), learn, warm up again.
+        """Index for search, warm up, learn, warm up again, fold (warming up after each summary).
 
         ``used`` is the summary the reply used; one that only the thread's state
         held (folded before summaries moved to the store) is saved there first.
         A warm-up comes first: it is short (the last exchange), and the next
-        reply reuses it. Then the fold (memory can wait a turn, a reply short
-        of its turns cannot), then memory. Every change to the prompt's start
+        reply reuses it. Then memory, then the fold, unless the replies already
+        leave out turns no summary covers: then the fold comes first. Every change to the prompt's start
         is read ahead at once, so a reply that comes mid-fold finds it read.
         Nothing is done for a thread whose deletion began (its writes would be
         refused anyway: :mod:`agent.memory.thread_store`). Indexing for search
@@ -148,7 +148,12 @@ class Housework:
         logger.debug("Indexed %d message(s) of thread %s", added, self.thread.thread_id)
 
     async def _converse(self, used: summaries.Summary) -> None:
-        """Warm up, fold, learn, warm up again: the chores that serve the next reply."""
+        """Warm up, learn, warm up again, fold: the chores that serve the next reply.
+
+        A fold the replies already need (they leave out turns no summary covers)
+        comes before learning; one begun early comes after it, so a fact the
+        user stated is known in a new conversation a fold sooner.
+        """
         user, thread_id = self.thread.user_id, self.thread.thread_id
         if used.through and not await summaries.exists(
             self.summary_store, user, thread_id, used.through
@@ -157,11 +162,12 @@ class Housework:
         reads_ahead = _reads_prompts_ahead()
         if reads_ahead:
             await self.warm_up()
-        if self.context.summarize:
-            await self.fold(read_ahead=reads_ahead)
+        folded = self.context.summarize and await self.fold(reads_ahead, only_if_urgent=True)
         learnt = self.thread.remembering and await self.learn()
         if reads_ahead and learnt:
             await self.warm_up()
+        if self.context.summarize and not folded:
+            await self.fold(read_ahead=reads_ahead)
 
     async def _read(self, summarize: bool) -> tuple[summaries.Summary, list[Fact]]:
         """Return the branch's newest summary and the user's facts, as a reply reads them."""
@@ -197,7 +203,7 @@ class Housework:
             raise failures[-1]
         return bool(learnt)
 
-    async def fold(self, read_ahead: bool = False) -> bool:
+    async def fold(self, read_ahead: bool = False, only_if_urgent: bool = False) -> bool:
         """Fold the oldest turns the summary lacks when the prompt nears its budget.
 
         Returns whether it folded all it set out to. Each summarizer call's
@@ -206,7 +212,8 @@ class Housework:
         saved already (the same last message) is not done again. With
         ``read_ahead``, each saved summary's prompt is read ahead (:meth:`warm_up`)
         before the next call: a new summary changes the prompt's start, which a
-        reply would otherwise read cold, and a fold outlasts a user's pause.
+        reply would otherwise read cold, and a fold outlasts a user's pause. With
+        ``only_if_urgent``, a fold the replies do not need yet is left (False).
         """
         summary, facts = await self._read(summarize=True)
         system = self._system(summary.text, facts)
@@ -227,6 +234,8 @@ class Housework:
         # Begun early, it is done only between replies, and a reply that cuts in ends it.
         # Each chunk's summary is saved as it is written, so a cut loses one call at most.
         urgent = tokens([system, *recent]) > budget
+        if only_if_urgent and not urgent:
+            return False
         patience = Patience()
         text = summary.text
         for chunk, chunk_through in fold_chunks_through(older):

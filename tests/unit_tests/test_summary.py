@@ -419,3 +419,57 @@ def test_a_summary_past_its_share_is_cut_from_its_end_in_any_script(summary: str
     assert bounded, "something is kept, even of a script written without spaces"
     assert count_tokens([SystemMessage(bounded)]) <= budget // 4
     assert summary.startswith(bounded), "the oldest part is kept, the newest cut"
+
+
+@pytest.mark.parametrize(("turns", "first"), [(12, "memory"), (13, "summary")])
+async def test_memory_is_learnt_before_a_fold_the_replies_do_not_need_yet(
+    turns: int, first: str
+) -> None:
+    """A fact stated is known in a new conversation a fold sooner; a fold the replies
+    already need (they leave out turns no summary covers) still comes first."""
+    from langgraph.store.memory import InMemoryStore
+
+    from agent import chores
+    from agent.conversation import summaries
+    from agent.memory import keeper
+    from agent.turn import Thread
+
+    calls: list[str] = []
+
+    def model(prompt: list[BaseMessage]) -> str:
+        if is_summary_request(prompt):
+            calls.append("summary")
+            return "They chatted."
+        calls.append("memory")
+        return "name: Honorine" if "Honorine" in message_text(prompt[-1]) else "none"
+
+    messages: list[Any] = []
+    for n in range(turns - 1):
+        messages += [
+            HumanMessage(f"Message {n}.", id=f"h{n}"),
+            AIMessage(f"Reply {n}.", id=f"a{n}"),
+        ]
+    messages += [
+        HumanMessage("Je m'appelle Honorine.", id="me"),
+        AIMessage("Enchanté, Honorine !", id="hi"),
+    ]
+
+    def ten_each(prompt: Sequence[BaseMessage]) -> int:  # 12 turns: 240 of 250 tokens
+        return sum(0 if isinstance(m, SystemMessage) else 10 for m in prompt)
+
+    store = InMemoryStore()
+    work = chores.Housework(
+        store,
+        Thread("u", "t", remembering=True),
+        messages,
+        Context(max_history_tokens=250),
+        "French",
+        RecordingChatModel(reply=model),
+        count=ten_each,
+    )
+    await work.do(summaries.Summary())
+
+    assert "summary" in calls and "memory" in calls, calls
+    assert calls[0] == first, calls
+    facts = keeper.facts_in(await store.asearch(keeper.namespace("u")), "u")
+    assert [(fact.topic, fact.text) for fact in facts] == [("name", "Honorine")]
