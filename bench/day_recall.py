@@ -71,7 +71,7 @@ def dated(days_ago: int, now: datetime) -> str:
 
 def recalled(
     exchanges: list[Exchange], question: str, language: str, by_day: bool
-) -> list[Exchange]:
+) -> tuple[list[Exchange], str]:
     """Return what ``memory.earlier.recalled`` shows for ``question`` (``by_day``: as shipped)."""
     days = dates.days_named(question, language) if by_day else None
     if days is not None:
@@ -79,8 +79,8 @@ def recalled(
         of_days = [e for e in exchanges if first <= datetime.fromisoformat(e.at) < last]
         found = relevant(of_days, question) or (openings(of_days) if is_question(question) else [])
         if found:
-            return found
-    return relevant(exchanges, question)
+            return found, days.named
+    return relevant(exchanges, question), ""
 
 
 async def main() -> None:
@@ -111,11 +111,13 @@ async def main() -> None:
                         for (_u, said), (_a, answered) in [e.messages]
                     ]
                     exchanges.sort(key=lambda e: e.at, reverse=True)
-                    shown = recalled(exchanges, question, language.name, case != "without days")
+                    shown, named = recalled(
+                        exchanges, question, language.name, case != "without days"
+                    )
                     prompt: list[BaseMessage] = [
                         system_message(Context(), language.name, "", [], question),
                         *worked_exchange(language.name),
-                        *section(shown),
+                        *section(shown, named),
                         HumanMessage(content=question),
                     ]
                     reply, first = await ask(
@@ -134,12 +136,12 @@ async def main() -> None:
                         flush=True,
                     )
     for case in ("yesterday", "without days", "nothing yesterday"):
-        rows = [tally for key, tally in counts.items() if key.endswith(case)]
+        rows = [tally for key, tally in counts.items() if key.split(" ", 1)[1] == case]
         asked = sum(row[0] for row in rows)
         per_language = " ".join(
             f"{key[:2]} {tally[1]}/{tally[0]}"
             for key, tally in counts.items()
-            if key.endswith(case)
+            if key.split(" ", 1)[1] == case
         )
         print(
             f"{case}: names one {sum(r[1] for r in rows)}/{asked} ({per_language}); "

@@ -27,7 +27,7 @@ from agent.storage.search import index_for
 from agent.testing.fake_chat_model import RecordingChatModel
 from agent.testing.turns import user
 
-DATED = re.compile(r"^\[\d{4}-\d\d-\d\d\] ")
+DATED = re.compile(r"^\[(?:[^\]]*, )?\d{4}-\d\d-\d\d\] ")
 """How an earlier conversation's user message starts in the prompt (``prompts.EARLIER_SAID``)."""
 
 EARLIER = [
@@ -263,6 +263,7 @@ async def test_a_question_about_a_past_day_is_shown_that_days_conversations(
 
     yesterday = earlier_note(await say("q1", "De quoi avons-nous parlé hier ?"))
     assert "Le Phare d'Ouessant" in yesterday and "북한산" in yesterday
+    assert yesterday.startswith("[hier, "), "the day is named as the user named it"
     assert "Linsensuppe" not in yesterday, "another day's conversation"
     korean = earlier_note(await say("q2", "어제 우리 무슨 얘기 했지?"))
     assert "북한산" in korean and "Linsensuppe" not in korean

@@ -39,6 +39,8 @@ class Days:
 
     first: date
     last: date
+    named: str = ""
+    """The message's words that name them ("hier", "어제", "last week")."""
 
     def period(self) -> tuple[datetime, datetime]:
         """Return the moments the days begin and end (the day after ``last`` begins), local time."""
@@ -79,11 +81,12 @@ def days_named(message: str, language: str | None, now: datetime | None = None) 
         if not core or not moment - MAX_AGE <= when < moment.replace(hour=0, minute=0):
             continue
         period = _period(core, languages)
+        named = said.strip(" ,.;:!?¿¡")
         if period == "day":
-            return Days(when.date(), when.date())
+            return Days(when.date(), when.date(), named)
         if period == "week":
             monday = when.date() - timedelta(days=when.weekday())
-            return Days(monday, min(monday + timedelta(days=6), moment.date()))
+            return Days(monday, min(monday + timedelta(days=6), moment.date()), named)
     return None
 
 

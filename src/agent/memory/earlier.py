@@ -289,11 +289,15 @@ def _cut(text: str) -> str:
     return flat if len(flat) <= SAID_CHARS else f"{flat[:SAID_CHARS].rstrip()}…"
 
 
-def section(exchanges: Sequence[Exchange]) -> list[BaseMessage]:
-    """Return the exchanges as turns, oldest first, each user's message dated (none: nothing)."""
+def section(exchanges: Sequence[Exchange], named: str = "") -> list[BaseMessage]:
+    """Return the exchanges as turns, oldest first, each user's message dated (none: nothing).
+
+    ``named`` is how the newest message named their day ("hier"), said beside the date.
+    """
     turns: list[BaseMessage] = []
     for exchange in sorted(exchanges, key=lambda exchange: exchange.at):
-        said = EARLIER_SAID.format(date=exchange.at[:10], said=_cut(exchange.said))
+        date = f"{named}, {exchange.at[:10]}" if named else exchange.at[:10]
+        said = EARLIER_SAID.format(date=date, said=_cut(exchange.said))
         turns += [HumanMessage(content=said), AIMessage(content=_cut(exchange.answered))]
     return turns
 
@@ -330,7 +334,7 @@ async def recalled(
             if not found and is_question(message):
                 found = openings(of_days, allowed=allowed)
             if found:
-                return section(found)
+                return section(found, days.named)
         rows = await index.elsewhere(user_id, thread_id, LOOKED_AT)
     except Exception:
         logger.exception("Could not read the user's earlier conversations; answering without them")
