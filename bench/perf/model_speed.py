@@ -56,7 +56,7 @@ from typing import Any
 from unittest import mock
 
 import httpx
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
@@ -118,7 +118,7 @@ def _chat_model(base_url: str, model: str = "") -> Any:
 
 def _messages(payload: Payload) -> list[BaseMessage]:
     """Return a request body's messages as LangChain messages."""
-    kinds = {"system": SystemMessage, "user": HumanMessage}
+    kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
     return [kinds[m["role"]](content=m["content"]) for m in payload["messages"]]
 
 
