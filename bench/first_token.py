@@ -155,10 +155,13 @@ async def measure(url: str, folds: int, pause: float, most: int = 40) -> dict[st
         await first_token_ms(client, other, TALK[0])  # an ordinary start for this thread
         await asyncio.sleep(pause)
         _, ended = await first_token_ms(client, other, statement)
+        # Watched from the statement's end, beside the pause and the next message: polled
+        # only after the next reply, the figure could not be less than the pause plus it.
+        watch = asyncio.create_task(seconds_until_known(client, word, ended))
         await asyncio.sleep(pause)
         ms, _ = await first_token_ms(client, other, TALK[3])
         after_statement.append(ms)
-        known = await seconds_until_known(client, word, ended)
+        known = await watch
         known_after.append(known)
         print(f"after {statement!r}: first token {ms:.0f} ms; in memory after {known} s")
     await client.http.client.aclose()
