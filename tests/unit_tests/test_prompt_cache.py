@@ -45,3 +45,15 @@ def test_the_cache_drops_the_oldest_state_past_its_capacity() -> None:
         cache[[first, 1, 2]] = state([first, 1, 2], rows=3)
     assert len(cache.cache_state) == 2
     assert (0, 1, 2) not in cache.cache_state
+
+
+def test_a_state_saved_with_one_row_comes_back_with_a_row_for_every_token() -> None:
+    # lean_save_state copies only the last row of logits (364 MB for all rows at 600 tokens).
+    cache = compact_prompt_cache(capacity_bytes=1 << 20)
+    saved = state(list(range(600)), rows=1)
+    saved.rows = 600  # type: ignore[attr-defined]
+    cache[list(range(600))] = saved
+
+    back = cache[list(range(600))]
+    assert back.scores.shape == (600, VOCABULARY)  # what load_state assigns row for row
+    assert np.array_equal(back.scores[-1], saved.scores[-1])

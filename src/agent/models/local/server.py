@@ -58,8 +58,8 @@ def compact_prompt_cache(capacity_bytes: int = PROMPT_CACHE_BYTES) -> Any:
 
     class CompactRAMCache(LlamaRAMCache):
         def __setitem__(self, key: Any, value: Any) -> None:
-            rows = int(value.scores.shape[0])
-            last = value.scores[rows - 1 :].copy() if rows else value.scores.copy()
+            rows = getattr(value, "rows", 0) or int(value.scores.shape[0])
+            last = value.scores[-1:].copy() if len(value.scores) else value.scores.copy()
             compact = CompactState(
                 input_ids=value.input_ids,
                 scores=last,
@@ -202,6 +202,42 @@ def model_settings(
     )
 
 
+def lean_save_state(llama: Any) -> None:
+    """Make ``llama.save_state`` keep one row of logits, not a row for every token read.
+
+    llama-cpp-python's copies its ``scores`` array, a row of 151,936 floats for
+    every token of the prompt and reply (364 MB at 600 tokens), at the end of
+    every completion a prompt cache keeps, before the reply's last text goes
+    out. Only the last row is ever read back (:func:`compact_prompt_cache`), and
+    without ``logits_all`` no other row is even written.
+    """
+    import ctypes
+
+    import llama_cpp
+    from llama_cpp.llama import LlamaState
+
+    def save_state() -> LlamaState:
+        context = llama._ctx.ctx
+        size = int(llama_cpp.llama_state_get_size(context))
+        buffer = (ctypes.c_uint8 * size)()
+        written = int(llama_cpp.llama_state_get_data(context, buffer, size))
+        if written > size:
+            raise RuntimeError("Failed to copy llama state data")
+        scores = llama._scores
+        state = LlamaState(
+            input_ids=llama.input_ids.copy(),
+            scores=scores[-1:].copy(),
+            n_tokens=llama.n_tokens,
+            llama_state=ctypes.string_at(buffer, written),
+            llama_state_size=written,
+            seed=llama._seed,
+        )
+        state.rows = int(scores.shape[0])  # type: ignore[attr-defined]  # what load_state fills
+        return state
+
+    llama.save_state = save_state
+
+
 def replies_first(app: Any, llama_app: Any, proxy: Any, settings: Any) -> Contexts:
     """Give background work a context of its own and have it yield to replies (see ``scheduling``).
 
@@ -213,6 +249,7 @@ def replies_first(app: Any, llama_app: Any, proxy: Any, settings: Any) -> Contex
 
     background = proxy.load_llama_from_model_settings(settings)
     background.set_cache(compact_prompt_cache(BACKGROUND_CACHE_BYTES))
+    lean_save_state(background)
     scheduler = Scheduler()
     contexts = Contexts(proxy, proxy(), background, scheduler)
     # The completion routes take the model through this function, by its module's name; the
@@ -245,6 +282,7 @@ def serve(host: str, port: int, model_path: Path, n_ctx: int, n_threads: int) ->
     proxy: Any = llama_app._llama_proxy  # loaded by create_app
     llama = proxy()
     llama.set_cache(compact_prompt_cache())
+    lean_save_state(llama)
     served = measure_chat_format(llama, served)
     replies_first(app, llama_app, proxy, model_settings(model_path, served, n_threads))
 
