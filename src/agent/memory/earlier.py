@@ -321,8 +321,8 @@ async def recalled(
     """
     if index is None:
         return []
-    days = await asyncio.to_thread(dates.days_named, message, language, now)
     try:
+        days = await asyncio.to_thread(dates.days_named, message, language, now)
         markers, everything = (
             await deletions.forgotten(store, user_id) if store is not None else (set(), "")
         )
