@@ -115,8 +115,9 @@ class Housework:
         held (folded before summaries moved to the store) is saved there first.
         A warm-up comes first: it is short (the last exchange), and the next
         reply reuses it. Then memory, then the fold, unless the replies already
-        leave out turns no summary covers: then the fold comes first. Every change to the prompt's start
-        is read ahead at once, so a reply that comes mid-fold finds it read.
+        leave out turns no summary covers: then the fold comes first. Every
+        change to the prompt's start is read ahead at once, so a reply that
+        comes mid-fold finds it read.
         Nothing is done for a thread whose deletion began (its writes would be
         refused anyway: :mod:`agent.memory.thread_store`). Indexing for search
         comes first (no model, a few milliseconds); if it fails the rest is

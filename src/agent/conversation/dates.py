@@ -5,8 +5,9 @@ list of them is kept here. What it finds is kept only when it names a day before
 today or a week that has begun before it (a month or a year is too wide to
 recall a conversation by; "today", "now" and a future day name none other
 than the one in progress), and when it is more than an abbreviation in an
-alphabet ("we", "Je" and "mer" read as Wednesday, jeudi and mercredi). Days are the server's local days: a chatbot run on one's own machine
-shares its clock.
+alphabet ("we", "Je" and "mer" read as Wednesday, jeudi and mercredi).
+Days are the server's local days: a chatbot run on one's own machine shares
+its clock.
 """
 
 from __future__ import annotations
