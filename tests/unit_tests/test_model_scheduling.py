@@ -40,8 +40,11 @@ class FakeContext:
         self.hold_at: int | None = None
         self.inside = threading.Event()
         self.release = threading.Event()
+        self.threads: list[int] = []
+        """The thread each batch was computed on."""
 
     def eval(self, tokens: Sequence[int]) -> None:
+        self.threads.append(threading.get_ident())
         if self.hold_at is not None and len(self.input_ids) >= self.hold_at:
             self.hold_at = None
             self.inside.set()
@@ -204,3 +207,18 @@ async def test_each_context_is_lent_to_one_request_which_it_then_knows() -> None
         with pytest.raises(StopAsyncIteration):
             await anext(held)
     assert background.asker is None and reply.asker is None
+
+
+def test_every_batch_of_both_contexts_is_computed_on_one_thread() -> None:
+    served, reply, background, _ = contexts()
+    for context, asker in ((reply, Asker()), (background, Asker("memory"))):
+        for _ in range(2):  # each request from a thread of its own, as the server's are
+            reader, errors = in_thread(context.read, list(range(2 * BACKGROUND_STEP)), asker)
+            reader.join(WAIT_S)
+            assert not errors
+    reply.read([1, 2], Asker())  # and one from this thread
+
+    computed_on = reply.threads + background.threads
+    assert (len(reply.threads), len(background.threads)) == (3, 4), "every batch was computed"
+    assert len(set(computed_on)) == 1, "llama.cpp's OpenMP team lives on one thread only"
+    assert threading.get_ident() not in computed_on

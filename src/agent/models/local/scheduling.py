@@ -23,6 +23,13 @@ Here, instead:
   waits for one small batch at most.
 * **A client that left ends its request** at its next batch (:class:`ClientGone`),
   not after the whole prompt.
+* **One thread computes.** Every batch of both contexts runs on the
+  scheduler's one compute thread, whichever thread asked for it. llama.cpp's
+  OpenMP build gives every thread that computes a team of its own, and once
+  more OpenMP threads live than there are cores, GNU OpenMP's barriers stop
+  spinning and sleep between every operation: generation in the server ran
+  about 1.4x slower than in process once the main thread had read one prompt
+  (measured; ``docs/embedded-model.md``).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import contextlib
 import contextvars
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,13 +94,14 @@ ASKER: contextvars.ContextVar[Asker | None] = contextvars.ContextVar("asker", de
 
 
 class Scheduler:
-    """Lets one batch compute at a time; background batches wait while any reply is waiting."""
+    """Lets one batch compute at a time, on one thread; background batches wait for replies."""
 
     def __init__(self) -> None:
         """Create a scheduler with no reply waiting and nothing computing."""
         self._turn = threading.Condition()
         self._replies = 0
         self._busy = False
+        self._computer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama-compute")
         self.read: dict[str, int] = {}
         """Tokens read so far (prompts and generated tokens) by purpose, ``reply`` for replies."""
 
@@ -145,6 +154,10 @@ class Scheduler:
                 self._busy = False
                 self._turn.notify_all()
 
+    def compute(self, evaluate: Callable[[Sequence[int]], None], tokens: Sequence[int]) -> None:
+        """Run ``evaluate(tokens)`` on the compute thread and wait for it (see the module's notes)."""
+        self._computer.submit(evaluate, tokens).result()
+
     def count(self, asker: Asker, tokens: int) -> None:
         """Add ``tokens`` read for ``asker`` to :attr:`read`."""
         with self._turn:
@@ -153,7 +166,7 @@ class Scheduler:
 
 
 def take_turns(llama: Any, scheduler: Scheduler, stop_for_replies: bool) -> None:
-    """Make ``llama`` evaluate in ``scheduler``'s turns, background requests in small batches.
+    """Make ``llama`` evaluate in ``scheduler``'s turns and thread, background in small batches.
 
     ``llama.asker`` names whose request it serves (:meth:`Contexts.held` sets it).
     Stopping between two batches leaves the context consistent: what was read
@@ -165,12 +178,12 @@ def take_turns(llama: Any, scheduler: Scheduler, stop_for_replies: bool) -> None
     def eval_in_turns(tokens: Sequence[int]) -> None:
         asker: Asker = llama.asker or Asker()
         if not tokens:
-            evaluate(tokens)
+            scheduler.compute(evaluate, tokens)
             return
         step = len(tokens) if asker.is_reply else BACKGROUND_STEP
         for start in range(0, len(tokens), max(step, 1)):
             with scheduler.batch(asker, stop_for_replies):
-                evaluate(tokens[start : start + step])
+                scheduler.compute(evaluate, tokens[start : start + step])
             scheduler.count(asker, len(tokens[start : start + step]))
 
     llama.eval = eval_in_turns

@@ -283,8 +283,8 @@ def serve(host: str, port: int, model_path: Path, n_ctx: int, n_threads: int) ->
     llama = proxy()
     llama.set_cache(compact_prompt_cache())
     lean_save_state(llama)
-    served = measure_chat_format(llama, served)
     replies_first(app, llama_app, proxy, model_settings(model_path, served, n_threads))
+    served = measure_chat_format(llama, served)  # after: it computes on the compute thread
 
     async def info() -> dict[str, Any]:
         return asdict(served)
