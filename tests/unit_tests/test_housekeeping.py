@@ -13,6 +13,7 @@ import concurrent.futures
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -64,6 +65,7 @@ def events(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         "forward_delta_history": lambda: None,
         "announce_url": lambda: None,
         "withdraw_url": lambda _path: None,
+        "load_chat_model": lambda _context: RecordingChatModel(reply=lambda _prompt: "ok"),
     }.items():
         monkeypatch.setattr(webapp, name, stand_in)
     monkeypatch.setattr(webapp.settings, "check_all", lambda: None)
@@ -131,6 +133,28 @@ def test_chores_of_runs_on_isolated_loops_run_on_the_main_loop_one_per_thread(
             assert done == [("third", True)], "the newest turn's chore, on the main loop"
 
     on_a_loop_of_its_own(main)
+
+
+def test_the_embedded_model_reads_the_memory_instructions_at_start(
+    events: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read = threading.Event()
+    model = RecordingChatModel(reply=lambda _prompt: read.set() or "ok")
+    monkeypatch.setattr(webapp, "load_chat_model", lambda _context: model)
+
+    async def main() -> None:
+        async with webapp.lifespan(webapp.app):
+            assert await asyncio.to_thread(read.wait, 10), "read before any turn"
+
+    on_a_loop_of_its_own(main)
+    [prompt] = model.prompts
+    expected = extraction.prompt("")
+    assert [type(m) for m in prompt] == [type(m) for m in expected]
+    assert [m.content for m in prompt] == [m.content for m in expected]
+    options = model.options[0]
+    assert options["extra_headers"] == {"X-Chatbot-Purpose": "memory"}, "on the background context"
+    cap = options.get("max_tokens") or options.get("extra_body", {}).get("max_tokens")
+    assert cap == 1, "read, not answered"
 
 
 def test_shutdown_stops_a_chore_mid_call_before_the_model_server_stops(

@@ -34,9 +34,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from agent import GRAPH_ID, chore_health, housekeeping, settings
+from agent import GRAPH_ID, chore_health, chores, housekeeping, settings
 from agent.conversation import dates, language
-from agent.models.endpoint import model_name, selected_kind
+from agent.conversation.context import Context
+from agent.models.endpoint import load_chat_model, model_name, selected_kind
 from agent.models.local.launcher import embedded_model_server
 from agent.server.delta_history import forward_delta_history
 from agent.server.discovery import announce_url, withdraw_url
@@ -84,6 +85,10 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
         stack.push_async_callback(asyncio.to_thread, withdraw_url, url_file)
         # Entered last, so left first: chores stop before the model server and the store close.
         await stack.enter_async_context(housekeeping.serving(await _server_store()))
+        if selected_kind() == "embedded":
+            model = load_chat_model(Context())
+            primer = asyncio.create_task(chores.read_extraction_instructions(model))
+            stack.push_async_callback(_cancel, primer)
         yield
 
 

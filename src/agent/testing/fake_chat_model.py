@@ -26,6 +26,8 @@ class RecordingChatModel(GenericFakeChatModel):
 
     messages: Iterator[AIMessage | str] = Field(default_factory=lambda: iter(()))
     prompts: list[list[BaseMessage]] = Field(default_factory=list)
+    options: list[dict[str, Any]] = Field(default_factory=list)
+    """What each call was asked besides its prompt (``max_tokens``, ``extra_headers``)."""
     reply: Reply | None = None
 
     def _generate(
@@ -36,6 +38,7 @@ class RecordingChatModel(GenericFakeChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         self.prompts.append(list(messages))
+        self.options.append(dict(kwargs))
         if self.reply is None:
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
         answer = AIMessage(content=self.reply(messages))
