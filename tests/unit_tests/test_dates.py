@@ -11,6 +11,7 @@ from agent.conversation.dates import Days, days_named
 NOW = datetime(2026, 12, 9, 15, 0).astimezone()  # a Wednesday
 YESTERDAY = Days(date(2026, 12, 8), date(2026, 12, 8))
 LAST_WEEK = Days(date(2026, 11, 30), date(2026, 12, 6))
+DAY_BEFORE = Days(date(2026, 12, 7), date(2026, 12, 7))
 
 
 @pytest.mark.parametrize(
@@ -22,14 +23,16 @@ LAST_WEEK = Days(date(2026, 11, 30), date(2026, 12, 6))
         ("Spanish", "¿De qué hablamos ayer?", YESTERDAY),
         ("German", "Worüber haben wir gestern gesprochen?", YESTERDAY),
         ("English", "What did we talk about yesterday?", YESTERDAY),
-        (
-            "French",
-            "Quel roman m'as-tu conseillé avant-hier ?",
-            Days(date(2026, 12, 7), date(2026, 12, 7)),
-        ),
-        ("English", "What did we discuss on Monday?", Days(date(2026, 12, 7), date(2026, 12, 7))),
+        ("French", "Quel roman m'as-tu conseillé avant-hier ?", DAY_BEFORE),
+        ("English", "What did we discuss on Monday?", DAY_BEFORE),
         ("Japanese", "先週おすすめしてくれた本は何？", LAST_WEEK),
         ("German", "Was hast du mir letzte Woche empfohlen?", LAST_WEEK),
+        # Phrases dateparser's search of a sentence misread or missed:
+        ("English", "What did we talk about the day before yesterday?", DAY_BEFORE),
+        ("English", "Which film did you suggest two days ago?", DAY_BEFORE),
+        ("French", "De quoi avons-nous parlé la semaine dernière ?", LAST_WEEK),
+        ("Spanish", "¿Qué receta me diste la semana pasada?", LAST_WEEK),
+        ("Korean", "지난주에 무슨 얘기 했지?", LAST_WEEK),  # the week, its particle attached
     ],
 )
 def test_a_past_day_or_week_is_read_in_the_users_language(
@@ -53,6 +56,10 @@ def test_a_past_day_or_week_is_read_in_the_users_language(
         ("English", "I was born in May."),  # a month is too wide to recall by
         ("Japanese", "カレーのレシピを教えて"),
         ("English", "Yesterday " + "was a long day and " * 30),  # pasted text
+        ("German", "Warum ist der Himmel blau? Antworte in einem Satz."),  # "in one"
+        ("German", "Meine Tochter ist acht Jahre alt."),  # "eight": the 8th
+        ("Korean", "제 화분 이름이 뭐였죠?"),  # 화분 less a syllable: 화, Tuesday
+        ("Korean", "제 아들은 일곱 살이에요."),  # 일곱 less a syllable: 일, Sunday
     ],
 )
 def test_a_message_that_names_no_past_day_gives_none(language: str, message: str) -> None:

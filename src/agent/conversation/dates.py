@@ -33,6 +33,18 @@ MAX_AGE = timedelta(days=366)
 KEPT_PERIODS = ("day", "week")
 """What a message may name to recall conversations by (dateparser's periods)."""
 
+PHRASE_WORDS = 4
+"""The longest phrase read as a whole: "the day before yesterday", "la semaine dernière"."""
+
+DAY_NAMING_KEYS = (
+    *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+    *("day", "week", "ago"),
+)
+"""The parts of dateparser's data for a language whose words name a day or a week."""
+
+PUNCTUATION = " ,.;:!?¿¡\"'“”«»()？！。、"
+"""What a phrase is stripped of at its ends."""
+
 
 @dataclass(frozen=True)
 class Days:
@@ -63,7 +75,14 @@ def iso_code(language: str | None) -> str | None:
 
 
 def days_named(message: str, language: str | None, now: datetime | None = None) -> Days | None:
-    """Return the past day or week ``message`` names, read in ``language``, if any."""
+    """Return the past day or week ``message`` names, read in ``language``, if any.
+
+    Its phrases of up to :data:`PHRASE_WORDS` words are read first, longest
+    first, by dateparser's whole-phrase reader: its search of a sentence reads
+    "the day before yesterday" as yesterday and misses "la semaine dernière",
+    "la semana pasada" and "지난주에" (a word with its particle). The search is
+    the fallback, for what has no spaces between words (Japanese).
+    """
     text = message.strip()
     if not text or len(text) > MAX_CHARS:
         return None
@@ -71,30 +90,118 @@ def days_named(message: str, language: str | None, now: datetime | None = None) 
     code = iso_code(language)
     if code is None:
         return None  # read in every language dateparser knows, a message took up to 2 s
-    languages = [code]
+    languages = (code,)
     try:
-        found = _search(text, languages, moment)
+        return _in_phrases(text, languages, moment) or _in_search(text, languages, moment)
     except Exception:  # dateparser is a reader of free text: a failure means no day
         logger.debug("No day read in %r", text, exc_info=True)
         return None
-    for said, when in found:
-        core = _without_short_words(said)
-        if not core or not moment - MAX_AGE <= when < moment.replace(hour=0, minute=0):
-            continue
-        period = _period(core, languages)
-        named = said.strip(" ,.;:!?¿¡")
-        if period == "day":
-            return Days(when.date(), when.date(), named)
-        if period == "week":
-            monday = when.date() - timedelta(days=when.weekday())
-            return Days(monday, min(monday + timedelta(days=6), moment.date()), named)
+
+
+def _in_phrases(text: str, languages: tuple[str, ...], moment: datetime) -> Days | None:
+    from dateparser.date import DateDataParser
+
+    parser = DateDataParser(languages=list(languages), settings=_settings(moment))
+    words = [word.strip(PUNCTUATION) for word in text.split()]
+    words = [word for word in words if word]
+    for size in range(min(PHRASE_WORDS, len(words)), 0, -1):
+        for start in range(len(words) - size + 1):
+            phrase = words[start : start + size]
+            for said in _with_and_without_particle(phrase):
+                if not _without_short_words(said) or not _worth_reading(said, languages):
+                    continue
+                data = parser.get_date_data(said)
+                if days := _kept(said, data.date_obj, data.period, moment):
+                    return days
     return None
+
+
+@cache
+def _known_words(languages: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the words of dateparser's data for ``languages``, and those that name days.
+
+    The second set holds the words of weekdays, "day", "week", "ago" and of the
+    relative phrases ("yesterday", "la semaine dernière"): a phrase without
+    one is a number or a date of the calendar ("acht", "in einem", "12 April"),
+    which the search reads with its context.
+    """
+    from dateparser.languages.loader import default_loader
+
+    def words(data: object) -> set[str]:
+        if isinstance(data, str):
+            return set(data.lower().split())
+        if isinstance(data, dict):
+            return {word for key, value in data.items() for word in words(key) | words(value)}
+        if isinstance(data, list | tuple):
+            return {word for value in data for word in words(value)}
+        return set()
+
+    known: set[str] = set()
+    naming: set[str] = set()
+    for code in languages:
+        info = default_loader.get_locale(code).info
+        known |= words(info)
+        naming |= words([info.get(key, []) for key in DAY_NAMING_KEYS])
+        relative = info.get("relative-type", {})  # keyed in English: "1 day ago": ["gestern"]
+        naming |= words(
+            [said for key, said in relative.items() if {"day", "week"} & set(key.split())]
+        )
+    naming = {word for word in naming if _is_long(word)}  # not "in" of "in dieser Woche"
+    return frozenset(known), frozenset(naming)
+
+
+def _worth_reading(said: str, languages: tuple[str, ...]) -> bool:
+    """Tell whether ``said`` is made of dateparser's words and one of them names days.
+
+    Reading a phrase takes dateparser about a millisecond; most phrases of a
+    message hold a word it does not know, and are not read.
+    """
+    known, naming = _known_words(languages)
+    words = said.lower().split()
+    return all(word in known or word.isdigit() for word in words) and any(
+        word in naming for word in words
+    )
+
+
+def _with_and_without_particle(phrase: list[str]) -> list[str]:
+    """Return ``phrase``, and, if its last word is Hangul, that word less its last syllable.
+
+    Only a word of three syllables or more loses one ("지난주에": "지난주"): one
+    syllable left is a weekday's abbreviation ("화분": "화", Tuesday).
+    """
+    said = " ".join(phrase)
+    last = phrase[-1]
+    if len(last) > 2 and "\uac00" <= last[-1] <= "\ud7a3":
+        return [said, " ".join([*phrase[:-1], last[:-1]])]
+    return [said]
+
+
+def _in_search(text: str, languages: tuple[str, ...], moment: datetime) -> Days | None:
+    for said, when in _search(text, list(languages), moment):
+        core = _without_short_words(said)
+        if core and (days := _kept(said, when, _period(core, languages), moment)):
+            return days
+    return None
+
+
+def _kept(said: str, when: datetime | None, period: str | None, moment: datetime) -> Days | None:
+    """Return the days ``said`` names if they are a past day or a begun week in reach."""
+    if when is None or period not in KEPT_PERIODS:
+        return None
+    if not moment - MAX_AGE <= when < moment.replace(hour=0, minute=0):
+        return None
+    named = said.strip(PUNCTUATION)
+    if period == "day":
+        return Days(when.date(), when.date(), named)
+    monday = when.date() - timedelta(days=when.weekday())
+    return Days(monday, min(monday + timedelta(days=6), moment.date()), named)
 
 
 def warm_up(languages: tuple[str, ...]) -> None:
     """Load dateparser's data for ``languages`` now, not at the first message naming a day."""
     for language in languages:
-        days_named("yesterday", language)
+        days_named("yesterday", language)  # found by the phrase pass, so the search is not run
+        days_named("nothing", language)  # read by both
 
 
 def _settings(moment: datetime) -> dict[str, Any]:
@@ -107,8 +214,8 @@ def _search(text: str, languages: list[str], moment: datetime) -> list[tuple[str
     return list(search_dates(text, languages=languages, settings=_settings(moment)) or [])
 
 
-def _period(said: str, languages: list[str]) -> str | None:
-    parser = _parser(tuple(languages))
+def _period(said: str, languages: tuple[str, ...]) -> str | None:
+    parser = _parser(languages)
     data = parser.get_date_data(said)
     return data.period if data.period in KEPT_PERIODS and data.date_obj else None
 
