@@ -86,10 +86,17 @@ STATEMENTS = [
 """Statements about the user, each with a word their fact must hold (names in no prompt)."""
 
 
-async def first_token_ms(client: LangGraphClient, thread: str, text: str) -> tuple[float, float]:
-    """Send ``text``; return (ms to the first reply token, seconds since epoch at the stream's end)."""
+async def first_token_ms(
+    client: LangGraphClient, thread: str, text: str
+) -> tuple[float, float, float]:
+    """Send ``text``; return ms to the first token, epoch seconds at the end, ms in the queue.
+
+    The queue is the time until the run's ``metadata`` event, which the server
+    sends as the run starts.
+    """
     started = time.perf_counter()
     first: float | None = None
+    queued = math.nan
     async for part in client.runs.stream(
         thread,
         GRAPH_ID,
@@ -98,13 +105,15 @@ async def first_token_ms(client: LangGraphClient, thread: str, text: str) -> tup
     ):
         if part.event == "error":
             raise RuntimeError(f"the run failed: {part.data}")
+        if part.event == "metadata" and math.isnan(queued):
+            queued = (time.perf_counter() - started) * 1000
         if first is None and part.event == "messages":
             chunk, metadata = part.data
             if metadata.get("langgraph_node") == "model" and chunk.get("content"):
                 first = time.perf_counter() - started
     if first is None:
         raise RuntimeError("no reply token streamed")
-    return first * 1000, time.time()
+    return first * 1000, time.time(), queued
 
 
 async def summarized_through(client: LangGraphClient, thread: str) -> str | None:
@@ -131,13 +140,14 @@ async def measure(url: str, folds: int, pause: float, most: int = 40) -> dict[st
     """
     client = get_client(url=url, api_key=None)
     ordinary: list[tuple[int, float]] = []
+    ordinary_in_run: list[float] = []
     fold_turns: list[tuple[int, float]] = []
     thread = (await client.threads.create())["thread_id"]
     turn, marker = 0, None
     while len(fold_turns) < folds and turn < most:
         turn += 1
         await asyncio.sleep(pause if turn > 1 else 0)  # the user reads the reply, types
-        ms, _ = await first_token_ms(client, thread, TALK[turn % len(TALK)])
+        ms, _, queued = await first_token_ms(client, thread, TALK[turn % len(TALK)])
         now = await summarized_through(client, thread)
         folded = now != marker
         marker = now
@@ -145,6 +155,7 @@ async def measure(url: str, folds: int, pause: float, most: int = 40) -> dict[st
             fold_turns.append((turn, ms))
         elif turn > 1:
             ordinary.append((turn, ms))
+            ordinary_in_run.append(ms - queued)
         print(f"turn {turn:>3}: first token {ms:7.0f} ms{'  (new summary)' if folded else ''}")
     median = statistics.median(ms for _, ms in ordinary)
     after_statement: list[float] = []
@@ -154,12 +165,12 @@ async def measure(url: str, folds: int, pause: float, most: int = 40) -> dict[st
         await asyncio.sleep(pause)
         await first_token_ms(client, other, TALK[0])  # an ordinary start for this thread
         await asyncio.sleep(pause)
-        _, ended = await first_token_ms(client, other, statement)
+        _, ended, _ = await first_token_ms(client, other, statement)
         # Watched from the statement's end, beside the pause and the next message: polled
         # only after the next reply, the figure could not be less than the pause plus it.
         watch = asyncio.create_task(seconds_until_known(client, word, ended))
         await asyncio.sleep(pause)
-        ms, _ = await first_token_ms(client, other, TALK[3])
+        ms, _, _ = await first_token_ms(client, other, TALK[3])
         after_statement.append(ms)
         known = await watch
         known_after.append(known)
@@ -169,6 +180,7 @@ async def measure(url: str, folds: int, pause: float, most: int = 40) -> dict[st
         "pause": pause,
         "turns": turn,
         "median_ms": median,
+        "in_run_median_ms": statistics.median(ordinary_in_run),
         "slowest_ordinary": max(ordinary, key=lambda turn_ms: turn_ms[1]),
         "fold_turns": fold_turns,
         "after_statement_ms": after_statement,
@@ -208,6 +220,7 @@ def kinds(figures: dict[str, Any]) -> dict[str, float]:
     """Return the median first token (ms) of each kind of turn in one pass."""
     return {
         "ordinary": figures["median_ms"],
+        "ordinary, from the run's start": figures["in_run_median_ms"],
         "after a statement": statistics.median(figures["after_statement_ms"]),
         "new summary": (
             statistics.median(ms for _, ms in figures["fold_turns"])

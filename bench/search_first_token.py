@@ -42,7 +42,7 @@ async def drive(url: str, turns: int) -> list[float]:
     thread = (await client.threads.create())["thread_id"]
     timings: list[float] = []
     for turn in range(turns):
-        ms, _ = await first_token_ms(client, thread, f"{TALK[turn % len(TALK)]} ({turn})")
+        ms, _, _ = await first_token_ms(client, thread, f"{TALK[turn % len(TALK)]} ({turn})")
         timings.append(ms)
     return timings
 
