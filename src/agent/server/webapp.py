@@ -73,7 +73,8 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # Created at start: a database that cannot hold the index (pg_trgm refused) says so now.
         if (index := search.index_for(saver)) is not None:
             await index.setup()
-        if selected_kind() == "embedded" and not settings.LOCAL_MODEL_URL.is_set():
+        started_model = selected_kind() == "embedded" and not settings.LOCAL_MODEL_URL.is_set()
+        if started_model:
             base_url = await stack.enter_async_context(embedded_model_server())
             settings.set_local_model_url(base_url)
             stack.callback(settings.set_local_model_url, None)
@@ -85,7 +86,7 @@ async def lifespan(_: Starlette) -> AsyncIterator[None]:
         stack.push_async_callback(asyncio.to_thread, withdraw_url, url_file)
         # Entered last, so left first: chores stop before the model server and the store close.
         await stack.enter_async_context(housekeeping.serving(await _server_store()))
-        if selected_kind() == "embedded":
+        if started_model:  # a model server given by URL is someone else's, its cache theirs
             model = load_chat_model(Context())
             primer = asyncio.create_task(chores.read_extraction_instructions(model))
             stack.push_async_callback(_cancel, primer)
