@@ -37,8 +37,16 @@ PHRASE_WORDS = 4
 """The longest phrase read as a whole: "the day before yesterday", "la semaine dernière"."""
 
 DAY_NAMING_KEYS = (
-    *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
-    *("day", "week", "ago"),
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "day",
+    "week",
+    "ago",
 )
 """The parts of dateparser's data for a language whose words name a day or a week."""
 
@@ -83,6 +91,8 @@ def days_named(message: str, language: str | None, now: datetime | None = None) 
     "la semana pasada" and "지난주에" (a word with its particle). The search is
     the fallback, for what has no spaces between words (Japanese).
     """
+    from dateparser.date import DateDataParser
+
     text = message.strip()
     if not text or len(text) > MAX_CHARS:
         return None
@@ -92,23 +102,25 @@ def days_named(message: str, language: str | None, now: datetime | None = None) 
         return None  # read in every language dateparser knows, a message took up to 2 s
     languages = (code,)
     try:
-        return _in_phrases(text, languages, moment) or _in_search(text, languages, moment)
+        parser = DateDataParser(languages=list(languages), settings=_settings(moment))
+        return _in_phrases(text, parser, languages, moment) or _in_search(
+            text, parser, languages, moment
+        )
     except Exception:  # dateparser is a reader of free text: a failure means no day
         logger.debug("No day read in %r", text, exc_info=True)
         return None
 
 
-def _in_phrases(text: str, languages: tuple[str, ...], moment: datetime) -> Days | None:
-    from dateparser.date import DateDataParser
-
-    parser = DateDataParser(languages=list(languages), settings=_settings(moment))
+def _in_phrases(
+    text: str, parser: Any, languages: tuple[str, ...], moment: datetime
+) -> Days | None:
     words = [word.strip(PUNCTUATION) for word in text.split()]
     words = [word for word in words if word]
     for size in range(min(PHRASE_WORDS, len(words)), 0, -1):
         for start in range(len(words) - size + 1):
             phrase = words[start : start + size]
             for said in _with_and_without_particle(phrase):
-                if not _without_short_words(said) or not _worth_reading(said, languages):
+                if not _worth_reading(said, languages):
                     continue
                 data = parser.get_date_data(said)
                 if days := _kept(said, data.date_obj, data.period, moment):
@@ -176,10 +188,10 @@ def _with_and_without_particle(phrase: list[str]) -> list[str]:
     return [said]
 
 
-def _in_search(text: str, languages: tuple[str, ...], moment: datetime) -> Days | None:
+def _in_search(text: str, parser: Any, languages: tuple[str, ...], moment: datetime) -> Days | None:
     for said, when in _search(text, list(languages), moment):
         core = _without_short_words(said)
-        if core and (days := _kept(said, when, _period(core, languages), moment)):
+        if core and (days := _kept(said, when, _period(core, parser), moment)):
             return days
     return None
 
@@ -214,17 +226,10 @@ def _search(text: str, languages: list[str], moment: datetime) -> list[tuple[str
     return list(search_dates(text, languages=languages, settings=_settings(moment)) or [])
 
 
-def _period(said: str, languages: tuple[str, ...]) -> str | None:
-    parser = _parser(languages)
+def _period(said: str, parser: Any) -> str | None:
+    """Return the period ``said`` names on its own, if it names a date at all."""
     data = parser.get_date_data(said)
-    return data.period if data.period in KEPT_PERIODS and data.date_obj else None
-
-
-@cache
-def _parser(languages: tuple[str, ...]) -> Any:
-    from dateparser.date import DateDataParser
-
-    return DateDataParser(languages=list(languages))
+    return str(data.period) if data.date_obj else None
 
 
 def _without_short_words(said: str) -> str:
