@@ -81,7 +81,7 @@ def _reads_prompts_ahead() -> bool:
 
 
 async def read_extraction_instructions(model: BaseChatModel) -> None:
-    """Have the embedded model read the memory extraction's instructions once, at start.
+    """Have the embedded model read the memory extraction's instructions once, at its start.
 
     Its background context keeps the state of the prompts it read
     (``BACKGROUND_CACHE_BYTES``), so the first extraction then reads only the
