@@ -96,6 +96,7 @@ bench-quality: install ## Does the default model remember, answer and do what it
 	$(BIN)/python -m bench.requests --held-out
 	$(BIN)/python -m bench.extraction_precision
 	$(BIN)/python -m bench.extraction_precision --held-out
+	$(BIN)/python -m bench.extraction_precision --people
 	$(MAKE) --no-print-directory bench-recall
 	$(BIN)/python -m bench.conversation_recall --held-out
 

@@ -18,8 +18,16 @@ Two sets: :data:`TUNING`, to change the extraction against, and
 written before any tuning and run only to report (``--held-out``). Names and
 places here are in no prompt, test or other bench.
 
+A third set, ``--people`` (:func:`people_cases`), guards the other side: the
+introductions and moves of ``bench.multilingual``'s tuning people (60
+messages, 120 facts), every one about the user. An extraction told more firmly
+what to leave out has answered ``none`` to "the month before, I moved to ..."
+in French, Spanish and German; this set shows it in minutes, where the
+multilingual bench takes an hour.
+
     .venv/bin/python -m bench.extraction_precision              # tuning set, ~2 min
     .venv/bin/python -m bench.extraction_precision --held-out   # report only, ~3 min
+    .venv/bin/python -m bench.extraction_precision --people     # what must still be saved, ~4 min
     .venv/bin/python -m bench.extraction_precision --url http://127.0.0.1:11434/v1 --model qwen2.5
 """
 
@@ -36,6 +44,7 @@ from langchain_openai import ChatOpenAI
 from agent.conversation.likeness import fold
 from agent.memory import extraction
 from bench.memory_quality import EXTRACTION_CAP, model_endpoint, share
+from bench.multilingual import LANGUAGES
 
 Case = tuple[str, tuple[str, ...]]
 """A message and the words its facts must hold (none: a quiet message)."""
@@ -204,6 +213,17 @@ HELD_OUT: dict[str, list[Case]] = {
 """Held out: written before tuning, run only to report."""
 
 
+def people_cases() -> dict[str, list[Case]]:
+    """Return each tuning person's introduction (name, city, one more fact) and move (the city)."""
+    cases: dict[str, list[Case]] = {}
+    for language in LANGUAGES:
+        for person in language.people:
+            introduced = (person.name, person.city, person.fact_answers[0])
+            cases.setdefault(language.name, []).append((person.intro, introduced))
+            cases[language.name].append((person.correction, (person.moved,)))
+    return cases
+
+
 @dataclass
 class Tally:
     """What the extraction did with one language's messages."""
@@ -292,11 +312,17 @@ def report(tallies: dict[str, Tally], set_name: str) -> list[str]:
 async def main() -> None:
     """Run the chosen set against the model in use and print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--held-out", action="store_true", help="the held-out set: report only")
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument("--held-out", action="store_true", help="the held-out set: report only")
+    chosen.add_argument("--people", action="store_true", help="the multilingual people's own facts")
     parser.add_argument("--url", help="an OpenAI-compatible base URL (default: the embedded model)")
     parser.add_argument("--model", default="local", help="the model name to ask for")
     args = parser.parse_args()
-    cases, set_name = (HELD_OUT, "held-out") if args.held_out else (TUNING, "tuning")
+    cases, set_name = (TUNING, "tuning")
+    if args.held_out:
+        cases, set_name = HELD_OUT, "held-out"
+    elif args.people:
+        cases, set_name = people_cases(), "people"
     tallies = await run(cases, args.url, args.model)
     print("\n".join(report(tallies, set_name)))
 

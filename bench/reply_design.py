@@ -18,7 +18,12 @@ Variants (``--variant``):
 - ``no-exchange``: the prompt as it was before it (the system prompt alone);
 - ``decide``: the old prompt, and first a call that asks, after the
   question, whether memory holds the answer; NO adds a note that the user
-  has not told it (the call's time is reported).
+  has not told it (the call's time is reported);
+- ``memory-turn``: the user's facts leave the system prompt for an exchange
+  in their language before the worked one ("What do you know about me?" ->
+  "Only what you have told me about yourself:" and the list);
+- ``memory-turn-last``: the same exchange after the worked one, just before
+  the conversation.
 
 A hint for design, not the measure: ``make bench-quality`` decides.
 
@@ -37,9 +42,10 @@ from collections import Counter
 from typing import Any
 
 import httpx
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from agent.conversation.context import Context
-from agent.conversation.prompt import worked_exchange
+from agent.conversation.prompt import render_system_prompt, worked_exchange
 from agent.memory.facts import Fact
 from agent.turn import system_message
 from bench.multilingual import LANGUAGES, holds_any, invents, speaks_as_own
@@ -53,6 +59,34 @@ DECIDE = (
     "of theirs that is not in the list, OTHER if the message does not ask about them."
 )
 NOT_TOLD = "The user has not told you this. Say so in {language}, in one sentence."
+
+MEMORY_EXCHANGES = {
+    "English": ("What do you know about me?", "Only what you have told me about yourself:"),
+    "Korean": ("저에 대해 뭘 알고 있어요?", "말씀해 주신 것만 알고 있어요:"),
+    "Japanese": ("私について何を知っていますか？", "あなたが教えてくれたことだけです："),
+    "French": ("Que sais-tu de moi ?", "Seulement ce que tu m'as dit de toi :"),
+    "Spanish": ("¿Qué sabes de mí?", "Solo lo que me has contado de ti:"),
+    "German": ("Was weißt du über mich?", "Nur, was du mir über dich erzählt hast:"),
+}
+"""For the ``memory-turn`` variants: the user asks what the bot knows, the bot lists it."""
+
+VARIANTS = ("shipped", "no-exchange", "decide", "memory-turn", "memory-turn-last")
+
+
+def prompt_start(
+    variant: str, language: str, facts: list[Fact], question: str
+) -> list[BaseMessage]:
+    """Return the system message and the turns before the question, as ``variant`` lays them."""
+    if not variant.startswith("memory-turn"):
+        system = system_message(Context(), language, "", facts, question)
+        return [system, *(worked_exchange(language) if variant == "shipped" else [])]
+    asked, answer = MEMORY_EXCHANGES[language]
+    listed = "\n".join([answer, *(fact.line() for fact in facts)])
+    memory = [HumanMessage(content=asked), AIMessage(content=listed)]
+    bare: SystemMessage = render_system_prompt(Context().system_prompt, language)
+    if variant == "memory-turn":
+        return [bare, *memory, *worked_exchange(language)]
+    return [bare, *worked_exchange(language), *memory]
 
 
 def fact_of(intro: str) -> str:
@@ -89,7 +123,7 @@ async def main() -> None:
     """Run one variant over the people and print each reply and the totals."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:8081/v1")
-    parser.add_argument("--variant", choices=("shipped", "no-exchange", "decide"), required=True)
+    parser.add_argument("--variant", choices=VARIANTS, required=True)
     parser.add_argument("--people", type=int, default=2, help="people a language (at most 5)")
     args = parser.parse_args()
     tally: Counter[str] = Counter()
@@ -110,9 +144,8 @@ async def main() -> None:
                     *((question, ()) for question in language.unknown_questions),
                 ]
                 for question, answers in questions:
-                    system = system_message(Context(), language.name, "", facts, question)
-                    before = worked_exchange(language.name) if args.variant == "shipped" else []
-                    messages = [as_openai(m) for m in (system, *before)]
+                    laid = prompt_start(args.variant, language.name, facts, question)
+                    messages = [as_openai(m) for m in laid]
                     messages.append({"role": "user", "content": question})
                     if args.variant == "decide":
                         start = time.perf_counter()
